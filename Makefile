@@ -1,0 +1,96 @@
+# Empyra build. Plain GNU make: one binary per role, objects in build/.
+# `make` builds; `make check` installs Debian deps, builds (normal + ASan/UBSan)
+# and runs every test; `make demo` shows a sandbox; `make bench` runs bench/.
+
+BUILD   ?= build
+CC      ?= cc
+PKGS    := glib-2.0 libseccomp libcap libsodium
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+           -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -Isrc -I$(BUILD)/gen
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+LDFLAGS += -fsanitize=address,undefined
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs glib-2.0 libcap libsodium 2>/dev/null)
+
+COMMON_SRC   := $(wildcard src/common/*.c)
+MANIFEST_SRC := $(wildcard src/manifest/*.c)
+LAUNCHER_SRC := $(wildcard src/launcher/*.c)
+CLI_SRC      := $(wildcard src/cli/*.c)
+LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC)
+LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/seccomp_filters.o
+CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+PROBE_SRC    := $(wildcard tests/probes/*.c)
+PROBE_BIN    := $(PROBE_SRC:tests/probes/%.c=$(BUILD)/probes/%)
+
+.PHONY: all check demo bench deps clean fuzz tests install
+all: $(BUILD)/empyra
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+# The seccomp filters are compiled once, at build time, by libseccomp from the
+# rule table; the launcher loads the resulting BPF with no per-launch cost.
+$(BUILD)/gen-seccomp: tools/gen_seccomp.c src/launcher/seccomp_table.c src/launcher/seccomp_table.h
+	@mkdir -p $(BUILD)/gen
+	$(CC) -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -Isrc tools/gen_seccomp.c \
+	      src/launcher/seccomp_table.c -o $@ $(shell pkg-config --libs libseccomp)
+$(BUILD)/gen/seccomp_filters.c: $(BUILD)/gen-seccomp
+	$(BUILD)/gen-seccomp > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/seccomp_filters.o: $(BUILD)/gen/seccomp_filters.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libempyra.a: $(LIB_OBJ)
+	ar rcs $@ $^
+$(BUILD)/empyra: $(CLI_OBJ) $(BUILD)/libempyra.a
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libempyra.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< -o $@ $(LDFLAGS) $(BUILD)/libempyra.a $(PKG_LIBS) \
+	      $(shell pkg-config --libs libseccomp) -lcmocka
+# Probes run inside sandboxes; static so they need nothing from the view.
+$(BUILD)/probes/%: tests/probes/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -pthread -static $< -o $@
+
+tests: all $(UNIT_BIN) $(PROBE_BIN)
+
+$(BUILD)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(MANIFEST_SRC) $(COMMON_SRC)
+	@mkdir -p $(BUILD)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs glib-2.0)
+fuzz: $(BUILD)/fuzz_manifest
+
+deps:
+	@sh tools/install-deps.sh
+
+check: deps
+	$(MAKE) tests
+	$(MAKE) BUILD=build-asan SANITIZE=1 tests
+	$(MAKE) fuzz
+	sh tests/run.sh
+
+demo: deps all
+	sh tools/demo.sh
+
+bench: deps all
+	sh bench/launch
+	sh bench/compile
+
+PREFIX ?= /usr/local
+install: all
+	install -Dm755 $(BUILD)/empyra $(DESTDIR)$(PREFIX)/bin/empyra
+	install -Dm644 docs/empyra.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra.1
+	install -Dm644 docs/empyra-run.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra-run.1
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

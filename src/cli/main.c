@@ -1,0 +1,78 @@
+/* main.c — `empyra` entry point: dispatch on the first word through one
+ * command table; unknown commands get the usage and exit status 2. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct emp_command commands[] = {
+        {"run", cmd_run, "run a program in its own sandbox"},
+        {"version", cmd_version, "print the version"},
+        {"help", cmd_help, "show this help"},
+        /* Contract commands served by empyrad / empyra-integrityd, which are
+         * not part of this build yet: they say so instead of pretending. */
+        {"ps", cmd_unavailable, "list running apps (needs empyrad)"},
+        {"perms", cmd_unavailable, "show an app's permissions (needs empyrad)"},
+        {"allow", cmd_unavailable, "allow a permission (needs empyrad)"},
+        {"deny", cmd_unavailable, "deny a permission (needs empyrad)"},
+        {"ask", cmd_unavailable, "ask for a permission (needs empyrad)"},
+        {"reset", cmd_unavailable, "reset permissions (needs empyrad)"},
+        {"net", cmd_unavailable, "network provider and rules (needs empyrad)"},
+        {"audit", cmd_unavailable, "the audit log (needs empyrad)"},
+        {"prompt", cmd_unavailable, "answer pending requests (needs empyrad)"},
+        {"attest", cmd_unavailable, "integrity reports (needs empyra-integrityd)"},
+        {"focus", cmd_unavailable, "focus an app (needs empyrad)"},
+        {"harden", cmd_unavailable, "check the host's hardening"},
+        {"dashboard", cmd_unavailable, "the web dashboard (needs empyrad)"},
+};
+
+void cli_usage(FILE *out)
+{
+        fprintf(out, "Usage: empyra COMMAND [OPTIONS]\n\nEmpyra runs every application in its own sandbox.\n\nCommands:\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "\n`empyra run --help` lists the sandbox options; see empyra(1) and empyra-run(1).\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+        (void)argc;
+        (void)argv;
+        cli_usage(stdout);
+        return 0;
+}
+
+int cmd_version(int argc, char **argv)
+{
+        (void)argc;
+        (void)argv;
+        printf("empyra %s\n", EMPYRA_VERSION);
+        return 0;
+}
+
+int cmd_unavailable(int argc, char **argv)
+{
+        (void)argc;
+        fprintf(stderr, "empyra: %s: not available in this build (the gateway and integrity services are not "
+                        "built yet)\n",
+                argv[0]);
+        return 2;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                cli_usage(stderr);
+                return 2;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+                return cmd_help(argc - 1, argv + 1);
+        if (strcmp(argv[1], "--version") == 0)
+                return cmd_version(argc - 1, argv + 1);
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(argv[1], commands[i].name) == 0)
+                        return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "empyra: unknown command '%s'\n", argv[1]);
+        cli_usage(stderr);
+        return 2;
+}

@@ -1,0 +1,135 @@
+/* fs.c — file helpers for the launcher; directory creation under
+ * app-writable trees goes through openat2 so planted symlinks never redirect. */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+int emp_openat2(int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+        struct open_how how = {.flags = (unsigned long long)flags | O_CLOEXEC, .resolve = resolve};
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : (int)fd;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int emp_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        _cleanup_close_ int fd =
+                openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, data, len);
+}
+
+int emp_write_string(const char *path, const char *s)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* Kernel knobs take one write; a short write is an error there. */
+        ssize_t n = write(fd, s, strlen(s));
+        if (n < 0)
+                return -errno;
+        return (size_t)n == strlen(s) ? 0 : -EIO;
+}
+
+int emp_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        _cleanup_free_ char *buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        size_t len = 0;
+        while (len < max) {
+                ssize_t n = read(fd, buf + len, max - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (len == max) {
+                char extra;
+                if (read(fd, &extra, 1) > 0)
+                        return -EFBIG;
+        }
+        buf[len] = '\0';
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int emp_mkdir_beneath(int dirfd, const char *rel, mode_t mode, int *ret_fd)
+{
+        _cleanup_free_ char *copy = strdup(rel);
+        if (!copy)
+                return -ENOMEM;
+        _cleanup_close_ int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (cur < 0)
+                return -errno;
+        char *save = NULL;
+        for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+                if (strcmp(part, ".") == 0)
+                        continue;
+                if (strcmp(part, "..") == 0)
+                        return -EINVAL;
+                if (mkdirat(cur, part, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                int next = emp_openat2(cur, part, O_RDONLY | O_DIRECTORY,
+                                       RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+                if (next < 0)
+                        return next == -ELOOP ? -ELOOP : next;
+                close(cur);
+                cur = next;
+        }
+        *ret_fd = TAKE_FD(cur);
+        return 0;
+}
+
+int emp_mkdir_p(const char *path, mode_t mode)
+{
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}

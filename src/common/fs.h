@@ -1,0 +1,20 @@
+/* fs.h — small file helpers used by the launcher: whole-file read/write,
+ * directory creation that never follows symlinks. */
+#pragma once
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write data to dirfd/name (created with mode, truncated). 0 or -errno. */
+int emp_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+/* Write a string into an existing file (cgroup knobs, /proc files). */
+int emp_write_string(const char *path, const char *s);
+/* Read up to max bytes of a file into a NUL-terminated buffer *ret. */
+int emp_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Create every component of the relative path `rel` beneath dirfd, refusing
+ * symlinks and ".." (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH), and return
+ * an O_DIRECTORY fd of the last component in *ret_fd. */
+int emp_mkdir_beneath(int dirfd, const char *rel, mode_t mode, int *ret_fd);
+/* mkdir -p for an absolute path we own (host side, trusted locations). */
+int emp_mkdir_p(const char *path, mode_t mode);
+/* openat2 wrapper (Debian 12's glibc has no wrapper). */
+int emp_openat2(int dirfd, const char *path, int flags, unsigned long long resolve);

@@ -1,0 +1,228 @@
+/* launch.c — the launcher's two sides: outside, it creates the namespaces,
+ * maps ids, places the sandbox in its cgroup, forwards signals and reports
+ * the exit status; inside (the child, pid 1), it builds the view, drops every
+ * privilege, applies Landlock and seccomp, and becomes init. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cgroup.h"
+#include "common/cleanup.h"
+#include "idmap.h"
+#include "init.h"
+#include "landlock.h"
+#include "mount.h"
+#include "sandbox.h"
+#include "seccomp.h"
+
+enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4 };
+
+static int loopback_up(struct emp_error *err)
+{
+        _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return emp_error_errno(err, -errno, "network namespace: socket");
+        struct ifreq ifr = {0};
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+                return emp_error_errno(err, -errno, "network namespace: reading lo");
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+                return emp_error_errno(err, -errno, "network namespace: bringing lo up");
+        return 0;
+}
+
+static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
+{
+        int r;
+        if ((sb->ns_flags & CLONE_NEWNET) && (r = loopback_up(err)) < 0)
+                return r;
+        if (sethostname(sb->hostname, strlen(sb->hostname)) < 0)
+                return emp_error_errno(err, -errno, "uts namespace: setting the hostname");
+        if (chdir(sb->cwd_inside) < 0 && chdir(sb->home_inside) < 0 && chdir("/") < 0)
+                return emp_error_errno(err, -errno, "chdir");
+        struct emp_ll_rule *rules = NULL;
+        size_t n_rules = 0;
+        if (!(sb->weakened & EMP_WEAK_LANDLOCK) && (r = emp_mount_landlock_rules(sb, &rules, &n_rules)) < 0)
+                return r;
+        r = emp_caps_drop_and_switch(sb->ids.app_uid, sb->ids.app_gid, sb->ids.host_root, err);
+        /* pid 1 is not the app: the app must not be able to ptrace it. */
+        if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                r = emp_error_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
+        if (r == 0 && rules)
+                r = emp_landlock_apply(rules, n_rules, NULL, err);
+        free(rules);
+        if (r == 0)
+                r = emp_seccomp_install(sb->seccomp_variant, err);
+        return r;
+}
+
+__attribute__((noreturn)) static void child_main(struct emp_sandbox *sb)
+{
+        struct emp_error err = {0};
+        char go;
+        /* EOF: the launcher failed (and said why) or died. */
+        if (read(CHILD_GO_FD, &go, 1) != 1)
+                _exit(125);
+        close(CHILD_GO_FD);
+        int r = 0;
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                r = emp_error_errno(&err, -errno, "cgroup namespace");
+        if (r == 0)
+                r = emp_mount_prepare(sb, &err);
+        if (r == 0)
+                r = emp_mount_build(sb, &err);
+        if (r == 0)
+                r = child_harden(sb, &err);
+        if (r < 0) {
+                fprintf(stderr, "empyra: %s\n", err.msg[0] ? err.msg : strerror(-r));
+                _exit(125);
+        }
+        emp_init_run(sb->argv, sb->envp, CHILD_STATUS_FD);
+}
+
+/* Child side of clone(): move the pipe ends to fixed low numbers and close everything else the launcher inherited (the
+ * user's shell may have passed any fd) before doing any work. */
+__attribute__((noreturn)) static void child_start(struct emp_sandbox *sb, int go_rd, int status_wr)
+{
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                _exit(125);
+        /* Copies above the two fixed numbers first, in case the pipe ends
+         * already sit on them. */
+        int parked_go = fcntl(go_rd, F_DUPFD_CLOEXEC, CHILD_STATUS_FD + 1);
+        int parked_status = fcntl(status_wr, F_DUPFD_CLOEXEC, CHILD_STATUS_FD + 1);
+        if (parked_go < 0 || parked_status < 0 || dup3(parked_go, CHILD_GO_FD, O_CLOEXEC) < 0 ||
+            dup3(parked_status, CHILD_STATUS_FD, O_CLOEXEC) < 0)
+                _exit(125);
+        int next = CHILD_STATUS_FD + 1;
+        syscall(SYS_close_range, (unsigned)next, ~0u, 0u);
+        child_main(sb);
+}
+
+static int exit_code(int st)
+{
+        if (WIFEXITED(st))
+                return WEXITSTATUS(st);
+        if (WIFSIGNALED(st))
+                return 128 + WTERMSIG(st);
+        return 125;
+}
+
+static int setup_cgroup(struct emp_sandbox *sb, struct emp_error *err)
+{
+        const struct emp_manifest *m = sb->manifest;
+        struct emp_cgroup_limits lim = {m->memory_max, m->pids_max, m->cpu_weight};
+        if (!lim.memory_max && !lim.pids_max && !lim.cpu_weight)
+                return 0;
+        int r = emp_cgroup_create(sb->app_id, &lim, &sb->cgroup, err);
+        if (r < 0 && (sb->allow_weaker & EMP_WEAK_CGROUP)) {
+                fprintf(stderr, "empyra: warning: running WITHOUT resource limits (--allow-weaker=cgroup): %s\n",
+                        err->msg);
+                emp_error_clear(err);
+                sb->weakened |= EMP_WEAK_CGROUP;
+                return 0;
+        }
+        return r;
+}
+
+static int supervise(pid_t child, int status_rd)
+{
+        sigset_t set;
+        emp_forward_sigset(&set);
+        sigaddset(&set, SIGCHLD);
+        for (;;) {
+                int st;
+                pid_t p = waitpid(child, &st, WNOHANG);
+                if (p == child) {
+                        int app_status;
+                        ssize_t n = read(status_rd, &app_status, sizeof(app_status));
+                        if (n == (ssize_t)sizeof(app_status))
+                                return exit_code(app_status);
+                        /* pid 1 died before reporting: setup failed (it said why). */
+                        if (WIFSIGNALED(st))
+                                fprintf(stderr, "empyra: sandbox init killed by signal %d\n", WTERMSIG(st));
+                        return 125;
+                }
+                siginfo_t si;
+                int sig = sigwaitinfo(&set, &si);
+                if (sig > 0 && sig != SIGCHLD && si.si_code != SI_KERNEL)
+                        kill(child, sig);
+        }
+}
+
+int emp_sandbox_run(struct emp_sandbox *sb)
+{
+        struct emp_error err = {0};
+        if (setup_cgroup(sb, &err) < 0) {
+                fprintf(stderr, "empyra: %s\n", err.msg);
+                return 125;
+        }
+        if (sb->verbose)
+                emp_sandbox_print(sb, stderr);
+        int go[2], status[2];
+        if (pipe2(go, O_CLOEXEC) < 0)
+                return perror("empyra: pipe"), 125;
+        if (pipe2(status, O_CLOEXEC) < 0) {
+                close(go[0]);
+                close(go[1]);
+                return perror("empyra: pipe"), 125;
+        }
+        sigset_t set, old;
+        emp_forward_sigset(&set);
+        sigaddset(&set, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &set, &old);
+
+        pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)sb->ns_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+        if (child == 0)
+                child_start(sb, go[0], status[1]);
+        close(go[0]);
+        close(status[1]);
+        int code = 125;
+        if (child < 0) {
+                int e = errno;
+                fprintf(stderr, "empyra: creating namespaces: %s%s\n", strerror(e),
+                        e == EPERM || e == ENOSPC
+                                ? " (unprivileged user namespaces may be disabled: check "
+                                  "kernel.unprivileged_userns_clone, user.max_user_namespaces or AppArmor's "
+                                  "userns restriction)"
+                                : "");
+                goto out;
+        }
+        int r = emp_idmap_write(&sb->ids, child, &err);
+        if (r == 0 && sb->cgroup)
+                r = emp_cgroup_attach(sb->cgroup, child, &err);
+        if (r < 0) {
+                fprintf(stderr, "empyra: %s\n", err.msg);
+                close(go[1]);
+                go[1] = -1;
+                kill(child, SIGKILL);
+                waitpid(child, NULL, 0);
+                goto out;
+        }
+        if (write(go[1], "g", 1) != 1) {
+                kill(child, SIGKILL);
+                waitpid(child, NULL, 0);
+                goto out;
+        }
+        close(go[1]);
+        go[1] = -1;
+        code = supervise(child, status[0]);
+out:
+        if (go[1] >= 0)
+                close(go[1]);
+        close(status[0]);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return code;
+}

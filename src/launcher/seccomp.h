@@ -1,0 +1,16 @@
+/* seccomp.h — install the default-deny syscall filter (DESIGN.md §5).
+ * The BPF is generated at build time from seccomp_table.c by libseccomp
+ * (tools/gen_seccomp.c), so a launch only loads a ready program. */
+#pragma once
+#include "common/error.h"
+
+enum {
+        EMP_SECCOMP_MULTIARCH = 1u << 0, /* features=multiarch: same rules for i386 */
+        EMP_SECCOMP_NESTED = 1u << 1,    /* features=nested: namespaces allowed */
+};
+
+/* Load the filter for this variant into the calling thread (which must be the
+ * process's only thread and have no_new_privs set). 0 or -errno. */
+int emp_seccomp_install(unsigned variant, struct emp_error *err);
+/* One human line describing the variant, for `empyra run --verbose`. */
+const char *emp_seccomp_summary(unsigned variant);

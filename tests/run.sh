@@ -1,0 +1,95 @@
+#!/bin/bash
+# run.sh — the whole suite: unit tests (normal and ASan/UBSan builds),
+# integration tests with real sandboxes as root and as an unprivileged user
+# created here, and a short fuzz run. Every test speaks TAP; the last line is
+# "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PASS=0
+FAIL=0
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+
+# Count TAP lines of one test program's output, echoing it.
+tally() {
+        local name=$1
+        shift
+        "$@" >"$LOG" 2>&1
+        local rc=$?
+        sed "s/^/[$name] /" "$LOG"
+        local p f
+        p=$(grep -cE '^ok ' "$LOG")
+        f=$(grep -cE '^not ok ' "$LOG")
+        if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+                # A program that printed no TAP at all counts by its exit status.
+                if [ $rc -eq 0 ]; then p=1; else f=1; fi
+        elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+                echo "[$name] not ok - exited with status $rc after its tests"
+                f=1
+        fi
+        PASS=$((PASS + p))
+        FAIL=$((FAIL + f))
+}
+
+echo "== unit tests"
+for build in build build-asan; do
+        for t in "$build"/tests/test_*; do
+                [ -x "$t" ] || continue
+                tally "$build/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP \
+                        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 "$t"
+        done
+done
+
+# Integration tests run from a copy any user can read: the checkout may sit
+# under a home directory other users cannot enter.
+STAGE=$(mktemp -d /tmp/empyra-tests.XXXXXX)
+chmod 755 "$STAGE"
+cp -r build/empyra build/probes tests/integration "$STAGE/"
+mkdir -p "$STAGE/asan" && cp build-asan/empyra "$STAGE/asan/empyra"
+chmod -R a+rX "$STAGE"
+
+run_integration() {
+        local who=$1
+        shift
+        for t in "$STAGE"/integration/t_*.sh; do
+                tally "$who/$(basename "$t" .sh)" "$@" env EMPYRA="$STAGE/empyra" PROBES="$STAGE/probes" \
+                        TESTS="$STAGE/integration" bash "$t"
+        done
+        tally "$who/asan-smoke" "$@" env EMPYRA="$STAGE/asan/empyra" PROBES="$STAGE/probes" \
+                TESTS="$STAGE/integration" ASAN_OPTIONS=detect_leaks=1 bash "$STAGE/integration/smoke.sh"
+}
+
+echo "== integration tests as $(id -un)"
+run_integration "$(id -un)"
+
+if [ "$(id -u)" -eq 0 ]; then
+        USERNAME=empyratest
+        id "$USERNAME" >/dev/null 2>&1 || useradd -m -s /bin/bash "$USERNAME"
+        UID_T=$(id -u "$USERNAME")
+        RUNDIR="$STAGE/run-$UID_T"
+        mkdir -p "$RUNDIR" && chown "$USERNAME:" "$RUNDIR" && chmod 700 "$RUNDIR"
+        HOME_T=$(getent passwd "$USERNAME" | cut -d: -f6)
+        echo "== integration tests as $USERNAME (uid $UID_T)"
+        run_integration "$USERNAME" setpriv --reuid="$UID_T" --regid="$(id -g "$USERNAME")" --init-groups \
+                env -i HOME="$HOME_T" USER="$USERNAME" PATH=/usr/local/bin:/usr/bin:/bin \
+                XDG_RUNTIME_DIR="$RUNDIR" TERM=dumb TEST_DELEGATE_USER="$USERNAME"
+fi
+
+echo "== fuzzing the manifest parser (30 s)"
+if [ -x build/fuzz_manifest ]; then
+        FUZZDIR=$(mktemp -d)
+        cp tests/fuzz/corpus/* "$FUZZDIR/" 2>/dev/null
+        tally fuzz_manifest sh -c "build/fuzz_manifest -max_total_time=30 -rss_limit_mb=2048 '$FUZZDIR' \
+                >/dev/null 2>$FUZZDIR.log && echo 'ok - fuzz_manifest: no crash in 30 s' || \
+                { tail -40 $FUZZDIR.log; echo 'not ok - fuzz_manifest crashed'; }"
+        rm -rf "$FUZZDIR" "$FUZZDIR.log"
+else
+        echo "not ok - build/fuzz_manifest missing"
+        FAIL=$((FAIL + 1))
+fi
+
+rm -rf "$STAGE"
+echo
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
