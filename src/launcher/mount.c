@@ -276,7 +276,7 @@ static int step(struct view *v, const struct emp_sandbox *sb, const struct emp_m
                 _cleanup_close_ int dir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dir < 0)
                         return -errno;
-                if ((r = emp_write_file_at(dir, base_name(m->dest), m->data, strlen(m->data), m->mode)) < 0)
+                if ((r = emp_write_file_at(dir, base_name(m->dest), m->data, m->data_len, m->mode)) < 0)
                         return r;
                 return fchmodat(dir, base_name(m->dest), m->mode, 0) < 0 ? -errno : 0;
         }

@@ -125,6 +125,22 @@ static int plan_etc_entry(struct emp_sandbox *sb, const char *name)
                 ADD(EMP_MNT_SYMLINK, target, host, 0, 0);
                 return 0;
         }
+        /* Small regular files are copied into the generated /etc: a write
+         * into our tmpfs costs a fraction of a bind mount. */
+        if (S_ISREG(st.st_mode) && st.st_size <= 256 * 1024) {
+                char *data = NULL;
+                size_t len = 0;
+                if (emp_read_file(host, 256 * 1024, &data, &len) == 0) {
+                        struct emp_mount *m = emp_sandbox_add_mount(sb, EMP_MNT_FILE, host, host, 0, 0644);
+                        if (!m) {
+                                free(data);
+                                return -ENOMEM;
+                        }
+                        m->data = data;
+                        m->data_len = len;
+                        return 0;
+                }
+        }
         ADD(EMP_MNT_BIND, host, host, EMP_MNT_F_RO | EMP_MNT_F_OPTIONAL, 0);
         return 0;
 }
@@ -139,6 +155,7 @@ static int add_file(struct emp_sandbox *sb, const char *dest, char *data, mode_t
                 return -ENOMEM;
         }
         m->data = data;
+        m->data_len = strlen(data);
         return 0;
 }
 

@@ -46,6 +46,7 @@ struct emp_mount {
         char *src;  /* host path (BIND), link target (SYMLINK) */
         char *dest; /* inside path */
         char *data; /* FILE contents */
+        size_t data_len;
         mode_t mode;
         char *src_base; /* when set, src is relative to it and opened without
                          * following symlinks (app home, persistent dirs) */

@@ -12,6 +12,13 @@
 
 #include "common/cleanup.h"
 
+/* Appending to a NULL-terminated vector means first finding its end; a load
+ * keeps each list's length and capacity so a 1 MiB manifest stays linear. */
+struct strv_sink {
+        char ***v;
+        size_t n, cap;
+};
+
 /* What one load works on: the raw text (for line numbers), GKeyFile's view
  * of it, and a fresh manifest that is merged into the caller's at the end. */
 struct load_ctx {
@@ -20,12 +27,14 @@ struct load_ctx {
         GKeyFile *kf;
         struct emp_manifest *m;
         struct emp_error *err;
+        struct strv_sink persistent, env, net_rules, integrity_files, unknown;
+        size_t fs_cap;
 };
 
 struct key_rule;
 typedef int (*key_parser)(struct load_ctx *c, const char *group, const struct key_rule *k,
                           struct emp_error *why);
-typedef int (*entry_parser)(struct emp_manifest *m, const char *entry, const void *arg,
+typedef int (*entry_parser)(struct load_ctx *c, const char *entry, const void *arg,
                             struct emp_error *why);
 
 struct key_rule {
@@ -80,22 +89,6 @@ int emp_manifest_add_fs(struct emp_manifest *m, struct emp_fs_entry *e)
         v[m->n_filesystems++] = *e;
         *e = (struct emp_fs_entry){ 0 };
         return 0;
-}
-
-/* Replaces NAME=... if present (a later source overrides), else appends. */
-int emp_manifest_set_env(char ***env, const char *entry)
-{
-        size_t name_len = strcspn(entry, "=");
-        for (char **e = *env; e && *e; e++)
-                if (strncmp(*e, entry, name_len + 1) == 0) {
-                        char *copy = strdup(entry);
-                        if (!copy)
-                                return -ENOMEM;
-                        free(*e);
-                        *e = copy;
-                        return 0;
-                }
-        return emp_strv_add(env, entry);
 }
 
 /* --- merging one source into the manifest ---------------------------- */
@@ -158,26 +151,61 @@ static int merge_plan_make(const struct emp_manifest *m, const struct emp_manife
         return r;
 }
 
-/* Moves src's strings into the grown copy of *dst (if any); env entries
- * replace an earlier value of the same variable. Cannot fail. */
-static void strv_commit(char ***dst, char **grown, char **src, bool is_env)
+/* Moves src's strings into the grown copy of *dst (if any). Cannot fail. */
+static void strv_commit(char ***dst, char **grown, char **src)
 {
         if (!grown)
                 return;
         size_t n = emp_strv_length(grown);
-        for (size_t i = 0; src[i]; i++) {
-                size_t name_len = strcspn(src[i], "=");
-                size_t at = n;
-                for (size_t j = 0; is_env && j < n; j++)
-                        if (strncmp(grown[j], src[i], name_len + 1) == 0)
-                                at = j;
-                if (at < n)
-                        free(grown[at]);
-                grown[at] = src[i];
-                n += at == n;
-                grown[n] = NULL;
-        }
+        for (size_t i = 0; src[i]; i++)
+                grown[n++] = src[i];
+        grown[n] = NULL;
         src[0] = NULL; /* the strings now belong to *dst */
+        free(*dst);
+        *dst = grown;
+}
+
+/* "NAME=VALUE" entries hashed and compared by NAME alone. */
+static guint env_name_hash(gconstpointer p)
+{
+        guint h = 5381;
+        for (const char *s = p; *s && *s != '='; s++)
+                h = h * 33 + (unsigned char)*s;
+        return h;
+}
+
+static gboolean env_name_equal(gconstpointer a, gconstpointer b)
+{
+        size_t n = strcspn(a, "=");
+        return strncmp(a, b, n) == 0 && (((const char *)b)[n] == '=' || !((const char *)b)[n]);
+}
+
+/* Like strv_commit, but a variable set again replaces its earlier value;
+ * the hash keeps that linear however many variables both sides hold. */
+static void env_commit(char ***dst, char **grown, char **src)
+{
+        if (!grown)
+                return;
+        GHashTable *index = g_hash_table_new(env_name_hash, env_name_equal);
+        size_t n = emp_strv_length(grown);
+        for (size_t i = 0; i < n; i++)
+                g_hash_table_insert(index, grown[i], GSIZE_TO_POINTER(i + 1));
+        for (size_t i = 0; src[i]; i++) {
+                size_t at = GPOINTER_TO_SIZE(g_hash_table_lookup(index, src[i]));
+                if (at) {
+                        /* Remove first: on replace GHashTable would keep the old key. */
+                        g_hash_table_remove(index, grown[at - 1]);
+                        free(grown[at - 1]);
+                        grown[at - 1] = src[i];
+                } else {
+                        grown[n++] = src[i];
+                        at = n;
+                }
+                g_hash_table_insert(index, src[i], GSIZE_TO_POINTER(at));
+        }
+        g_hash_table_destroy(index);
+        grown[n] = NULL;
+        src[0] = NULL;
         free(*dst);
         *dst = grown;
 }
@@ -227,11 +255,11 @@ int emp_manifest_merge(struct emp_manifest *m, struct emp_manifest *src)
         bits_merge(&m->devices, &m->nodevices, src->devices, src->nodevices);
         bits_merge(&m->features, &m->nofeatures, src->features, src->nofeatures);
         merge_scalars(m, src);
-        strv_commit(&m->persistent, p.persistent, src->persistent, false);
-        strv_commit(&m->env, p.env, src->env, true);
-        strv_commit(&m->net_rules, p.net_rules, src->net_rules, false);
-        strv_commit(&m->integrity_files, p.integrity_files, src->integrity_files, false);
-        strv_commit(&m->unknown, p.unknown, src->unknown, false);
+        strv_commit(&m->persistent, p.persistent, src->persistent);
+        env_commit(&m->env, p.env, src->env);
+        strv_commit(&m->net_rules, p.net_rules, src->net_rules);
+        strv_commit(&m->integrity_files, p.integrity_files, src->integrity_files);
+        strv_commit(&m->unknown, p.unknown, src->unknown);
         if (p.filesystems) {
                 memcpy(p.filesystems + m->n_filesystems, src->filesystems,
                        src->n_filesystems * sizeof(*src->filesystems));
@@ -301,13 +329,49 @@ static int for_each_entry(struct load_ctx *c, const char *group, const char *key
                 return gerror_why(e, why);
         int r = 0;
         for (char **s = list; r == 0 && s && *s; s++)
-                r = parse(c->m, *s, arg, why);
+                r = parse(c, *s, arg, why);
         return r;
 }
 
 /* --- list entries ---------------------------------------------------- */
 
-static int entry_bits(struct emp_manifest *m, const char *s, const void *arg,
+/* Appends str, taking it; frees it and returns -ENOMEM on failure. */
+static int sink_take(struct strv_sink *s, char *str)
+{
+        if (!str)
+                return -ENOMEM;
+        if (s->n + 2 > s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 8;
+                char **v = realloc(*s->v, cap * sizeof(char *));
+                if (!v) {
+                        free(str);
+                        return -ENOMEM;
+                }
+                *s->v = v;
+                s->cap = cap;
+        }
+        (*s->v)[s->n++] = str;
+        (*s->v)[s->n] = NULL;
+        return 0;
+}
+
+static int fs_take(struct load_ctx *c, struct emp_fs_entry *e)
+{
+        struct emp_manifest *m = c->m;
+        if (m->n_filesystems == c->fs_cap) {
+                size_t cap = c->fs_cap ? c->fs_cap * 2 : 8;
+                struct emp_fs_entry *v = realloc(m->filesystems, cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                m->filesystems = v;
+                c->fs_cap = cap;
+        }
+        m->filesystems[m->n_filesystems++] = *e;
+        *e = (struct emp_fs_entry){ 0 };
+        return 0;
+}
+
+static int entry_bits(struct load_ctx *c, const char *s, const void *arg,
                       struct emp_error *why)
 {
         const struct emp_bit_kind *kind = arg;
@@ -317,47 +381,47 @@ static int entry_bits(struct emp_manifest *m, const char *s, const void *arg,
                 return 0; /* "a;;b": harmless, Flatpak accepts it too */
         int r = emp_bit_lookup(kind, s + revoke, &bit, why);
         if (r == 0)
-                *emp_bits_field(m, kind, revoke) |= bit;
+                *emp_bits_field(c->m, kind, revoke) |= bit;
         return r;
 }
 
-static int entry_filesystem(struct emp_manifest *m, const char *s, const void *arg,
+static int entry_filesystem(struct load_ctx *c, const char *s, const void *arg,
                             struct emp_error *why)
 {
         struct emp_fs_entry e;
         int r = emp_fs_entry_parse(s, EMP_FS_PARSE_MANIFEST, &e, why);
         if (r < 0)
                 return r;
-        r = emp_manifest_add_fs(m, &e);
+        r = fs_take(c, &e);
         free(e.spec);
         return r < 0 ? emp_error_set(why, r, "out of memory") : 0;
 }
 
-static int entry_persistent(struct emp_manifest *m, const char *s, const void *arg,
+static int entry_persistent(struct load_ctx *c, const char *s, const void *arg,
                             struct emp_error *why)
 {
         int r = emp_persistent_validate(s, why);
-        if (r == 0 && emp_strv_add(&m->persistent, s) < 0)
+        if (r == 0 && sink_take(&c->persistent, strdup(s)) < 0)
                 r = emp_error_set(why, -ENOMEM, "out of memory");
         return r;
 }
 
-static int entry_rule(struct emp_manifest *m, const char *s, const void *arg,
+static int entry_rule(struct load_ctx *c, const char *s, const void *arg,
                       struct emp_error *why)
 {
         char *rule = NULL;
         int r = emp_net_rule_parse(s, &rule, why);
-        if (r == 0 && emp_strv_take(&m->net_rules, rule) < 0)
+        if (r == 0 && sink_take(&c->net_rules, rule) < 0)
                 r = emp_error_set(why, -ENOMEM, "out of memory");
         return r;
 }
 
-static int entry_integrity(struct emp_manifest *m, const char *s, const void *arg,
+static int entry_integrity(struct load_ctx *c, const char *s, const void *arg,
                            struct emp_error *why)
 {
         char *file = NULL;
         int r = emp_integrity_parse(s, &file, why);
-        if (r == 0 && emp_strv_take(&m->integrity_files, file) < 0)
+        if (r == 0 && sink_take(&c->integrity_files, file) < 0)
                 r = emp_error_set(why, -ENOMEM, "out of memory");
         return r;
 }
@@ -446,7 +510,7 @@ static int keep_unknown(struct load_ctx *c, const char *group, const char *key)
         g_autofree char *value = g_key_file_get_value(c->kf, group, key, NULL);
         char *s = NULL;
         if (asprintf(&s, "[%s] %s=%s", group, key, value ? value : "") < 0 ||
-            emp_strv_take(&c->m->unknown, s) < 0)
+            sink_take(&c->unknown, s) < 0)
                 return oom(c);
         return 0;
 }
@@ -501,9 +565,10 @@ static int parse_environment_group(struct load_ctx *c, const struct group_rule *
                 g_autofree char *entry = NULL;
                 if (!emp_env_name_valid(*k, strlen(*k)))
                         emp_error_set(&why, -EINVAL, "invalid environment variable name");
+                /* Names are unique here: emp_keyfile_check refused repeats. */
                 else if (get_string(c, g->name, *k, &value, &why) == 0) {
                         entry = g_strconcat(*k, "=", value, NULL);
-                        if (emp_manifest_set_env(&c->m->env, entry) < 0)
+                        if (sink_take(&c->env, strdup(entry)) < 0)
                                 return oom(c);
                 }
                 if (why.code)
@@ -634,6 +699,11 @@ int emp_manifest_load_data(struct emp_manifest *m, const char *path, const char 
         emp_manifest_init(&file);
         c.kf = kf;
         c.m = &file;
+        c.persistent.v = &file.persistent;
+        c.env.v = &file.env;
+        c.net_rules.v = &file.net_rules;
+        c.integrity_files.v = &file.integrity_files;
+        c.unknown.v = &file.unknown;
         int r = load_keyfile(&c);
         r = r ?: parse_groups(&c);
         if (r == 0 && emp_manifest_merge(m, &file) < 0)

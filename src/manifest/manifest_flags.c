@@ -56,7 +56,7 @@ static int flag_env(struct emp_manifest *src, const char *v, const struct flag_r
                 return emp_error_set(why, -EINVAL,
                                      "expected NAME=VALUE, NAME made of [A-Za-z0-9_] "
                                      "not starting with a digit");
-        if (emp_manifest_set_env(&src->env, v) < 0)
+        if (emp_strv_add(&src->env, v) < 0)
                 return emp_error_set(why, -ENOMEM, "out of memory");
         return 0;
 }

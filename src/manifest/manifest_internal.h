@@ -32,13 +32,12 @@ int emp_bit_lookup(const struct emp_bit_kind *kind, const char *name, unsigned *
 unsigned *emp_bits_field(struct emp_manifest *m, const struct emp_bit_kind *kind, bool revoke);
 
 /* Adds src's values to m as a later source (a grant lifts an earlier
- * revocation; scalars override; lists append); src is emptied. -ENOMEM
+ * revocation; scalars override; lists append, env replaces by name); src
+ * is emptied. -ENOMEM
  * leaves m exactly as it was. */
 int emp_manifest_merge(struct emp_manifest *m, struct emp_manifest *src);
 /* Appends e, taking its spec (e is zeroed) on success. */
 int emp_manifest_add_fs(struct emp_manifest *m, struct emp_fs_entry *e);
-/* Sets "NAME=VALUE", replacing an earlier NAME. */
-int emp_manifest_set_env(char ***env, const char *entry);
 
 /* Value validators: 0, or -EINVAL with only the reason in *why. */
 enum emp_fs_parse {

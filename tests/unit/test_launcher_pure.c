@@ -1,0 +1,148 @@
+/* test_launcher_pure.c — the launcher's pure helpers: id maps, subordinate
+ * id parsing, cgroup path parsing and weights, Landlock rights per ABI,
+ * directory creation that refuses symlinks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "launcher/cgroup.h"
+#include "launcher/idmap.h"
+#include "launcher/landlock.h"
+#include "launcher/subid.h"
+
+static void test_idmap_single(void **state)
+{
+        struct emp_idmap ids = {.host_uid = 1000, .host_gid = 1001, .app_uid = 1000, .app_gid = 1001};
+        char buf[256];
+        assert_int_equal(emp_idmap_format(&ids, 0, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "1000 1000 1\n");
+        assert_int_equal(emp_idmap_format(&ids, 1, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "1001 1001 1\n");
+}
+
+static void test_idmap_root_is_identity(void **state)
+{
+        struct emp_idmap ids = {.host_root = true, .app_uid = 0x70000000u, .app_gid = 0x70000000u};
+        char buf[256];
+        assert_int_equal(emp_idmap_format(&ids, 0, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "0 0 4294967295\n");
+}
+
+static void test_idmap_subid_covers_0_to_65535(void **state)
+{
+        struct emp_idmap ids = {.host_uid = 1000, .host_gid = 1000, .subid = true, .subuid_start = 100000,
+                                .subuid_count = 65536, .subgid_start = 200000, .subgid_count = 65536};
+        char buf[256];
+        assert_int_equal(emp_idmap_format(&ids, 0, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "1000 1000 1\n0 100000 1000\n1001 101000 64535\n");
+        assert_int_equal(emp_idmap_format(&ids, 1, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "1000 1000 1\n0 200000 1000\n1001 201000 64535\n");
+}
+
+static void test_subid_parse(void **state)
+{
+        uint32_t s = 0, c = 0;
+        const char *text = "bob:100000:65536\nalice:165536:65536\n1002:231072:65536\nshort:300000:10\n";
+        assert_int_equal(emp_subid_parse(text, "alice", 1001, &s, &c), 0);
+        assert_int_equal(s, 165536);
+        assert_int_equal(c, 65536);
+        assert_int_equal(emp_subid_parse(text, "carol", 1002, &s, &c), 0); /* by uid */
+        assert_int_equal(s, 231072);
+        assert_int_equal(emp_subid_parse(text, "short", 5, &s, &c), -ENOENT); /* too small */
+        assert_int_equal(emp_subid_parse("garbage\n::\nx:y:z\n", "x", 9, &s, &c), -ENOENT);
+}
+
+static void test_cgroup_own_path(void **state)
+{
+        const char *pc = "9:name=systemd:/\n4:memory:/process_api/abc\n1:cpu,cpuacct:/x\n0::/user.slice/s\n";
+        char *p = NULL;
+        assert_int_equal(emp_cgroup_own_path(pc, "memory", &p), 0);
+        assert_string_equal(p, "/process_api/abc");
+        free(p);
+        assert_int_equal(emp_cgroup_own_path(pc, "cpuacct", &p), 0);
+        assert_string_equal(p, "/x");
+        free(p);
+        assert_int_equal(emp_cgroup_own_path(pc, NULL, &p), 0);
+        assert_string_equal(p, "/user.slice/s");
+        free(p);
+        assert_int_equal(emp_cgroup_own_path(pc, "pids", &p), -ENOENT);
+        assert_int_equal(emp_cgroup_own_path(pc, "cpu,", &p), -ENOENT);
+}
+
+static void test_cgroup_weight_to_shares(void **state)
+{
+        assert_int_equal(emp_cgroup_weight_to_shares(100), 1024);
+        assert_int_equal(emp_cgroup_weight_to_shares(1), 10);
+        assert_int_equal(emp_cgroup_weight_to_shares(10000), 102400);
+}
+
+static void test_landlock_rights_per_abi(void **state)
+{
+        /* ABI 1: no REFER, no TRUNCATE; ABI 3 adds TRUNCATE; ABI 5 IOCTL_DEV. */
+        uint64_t h1 = emp_landlock_handled(1), h3 = emp_landlock_handled(3), h5 = emp_landlock_handled(5);
+        assert_false(h1 & LANDLOCK_ACCESS_FS_REFER);
+        assert_true(emp_landlock_handled(2) & LANDLOCK_ACCESS_FS_REFER);
+        assert_false(h1 & (1ULL << 14));
+        assert_true(h3 & (1ULL << 14));
+        assert_false(h3 & (1ULL << 15));
+        assert_true(h5 & (1ULL << 15));
+        assert_int_equal(emp_landlock_handled(0), 0);
+        /* Granted rights are always within the handled set. */
+        for (int abi = 1; abi <= 7; abi++)
+                for (int k = EMP_LL_RO; k <= EMP_LL_LIST; k++)
+                        for (int dir = 0; dir < 2; dir++)
+                                assert_int_equal(emp_landlock_rights(abi, k, dir) & ~emp_landlock_handled(abi), 0);
+        /* Read-only never writes; a file rule never carries directory rights. */
+        assert_false(emp_landlock_rights(7, EMP_LL_RO, true) & LANDLOCK_ACCESS_FS_WRITE_FILE);
+        assert_false(emp_landlock_rights(7, EMP_LL_RW, false) & LANDLOCK_ACCESS_FS_MAKE_REG);
+        assert_true(emp_landlock_rights(7, EMP_LL_DEV, false) & (1ULL << 15));
+}
+
+static void test_mkdir_beneath_refuses_symlinks(void **state)
+{
+        char dir[] = "/tmp/empyra-mkb-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        int base = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(base >= 0);
+        int fd = -1;
+        assert_int_equal(emp_mkdir_beneath(base, "a/b/c", 0700, &fd), 0);
+        assert_true(fd >= 0);
+        close(fd);
+        char link[256];
+        snprintf(link, sizeof(link), "%s/evil", dir);
+        assert_int_equal(symlink("/tmp", link), 0);
+        fd = -1;
+        assert_int_equal(emp_mkdir_beneath(base, "evil/x", 0700, &fd), -ELOOP);
+        assert_int_equal(fd, -1); /* untouched on failure */
+        assert_int_equal(emp_mkdir_beneath(base, "../escape", 0700, &fd), -EINVAL);
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+        close(base);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_idmap_single),
+                cmocka_unit_test(test_idmap_root_is_identity),
+                cmocka_unit_test(test_idmap_subid_covers_0_to_65535),
+                cmocka_unit_test(test_subid_parse),
+                cmocka_unit_test(test_cgroup_own_path),
+                cmocka_unit_test(test_cgroup_weight_to_shares),
+                cmocka_unit_test(test_landlock_rights_per_abi),
+                cmocka_unit_test(test_mkdir_beneath_refuses_symlinks),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

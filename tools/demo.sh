@@ -1,0 +1,54 @@
+#!/bin/sh
+# demo.sh — `make demo`: run real programs in an Empyra sandbox and show, from
+# inside, what they can and cannot see. Nothing here needs the network.
+set -u
+E="$(cd "$(dirname "$0")/.." && pwd)/build/empyra"
+DEMO=$(mktemp -d /tmp/empyra-demo.XXXXXX)
+trap 'rm -rf "$DEMO"' EXIT
+mkdir -p "$DEMO/photos" "$DEMO/notes"
+echo "a holiday photo" > "$DEMO/photos/beach.txt"
+echo "secret: the host's private notes" > "$DEMO/notes/diary.txt"
+echo "host-only file" > /tmp/empyra-demo-host-file.$$
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "The host, for comparison"
+echo "hostname: $(hostname)   uid: $(id -u)   machine-id: $(cat /etc/machine-id 2>/dev/null)"
+
+say "The sandbox Empyra builds (empyra run --verbose, abridged)"
+"$E" run --verbose --app=org.empyra.Demo --filesystem="$DEMO/photos:ro" -- /bin/true 2>&1 |
+        grep -vE '^  (ro-bind  /etc/|file     /etc/|symlink  /(etc|dev|lib|bin|sbin))'
+
+say "Inside: identity, view, privileges (the app was granted $DEMO/photos read-only)"
+"$E" run --app=org.empyra.Demo --filesystem="$DEMO/photos:ro" -- /bin/bash -c '
+        check() { if eval "$2" >/dev/null 2>&1; then echo "  [can]    $1"; else echo "  [cannot] $1"; fi; }
+        echo "whoami: $(id -un) (uid $(id -u))  hostname: $(hostname)  HOME=$HOME"
+        echo "machine-id: $(cat /etc/machine-id)  (per app, not the host'"'"'s)"
+        echo "processes visible: $(ls /proc | grep -c "^[0-9]")"
+        echo "/ contains: $(ls / | tr "\n" " ")"
+        grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status | sed "s/^/  /"
+        check "read the granted photo"                "cat '"$DEMO"'/photos/beach.txt"
+        check "modify the granted photo (read-only)"  "echo x >> '"$DEMO"'/photos/beach.txt"
+        check "read the ungranted notes"              "cat '"$DEMO"'/notes/diary.txt"
+        check "see the host /tmp file"                "cat /tmp/empyra-demo-host-file.'"$$"'"
+        check "read /etc/shadow"                      "cat /etc/shadow"
+        check "write into /usr"                       "touch /usr/evil"
+        check "write its own home"                    "touch ~/saved-game"
+        check "create a user namespace"               "unshare -U true"
+        check "mount a filesystem"                    "mount -t tmpfs none /tmp"
+        check "open a netlink socket"                 "python3 -c \"import socket; socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)\""
+        check "reach the network (no grant)"          "python3 -c \"import socket; socket.create_connection((\\\"127.0.0.53\\\", 53), 1)\""
+        check "run python3"                           "python3 -c \"print(42)\""
+        echo "network interfaces: $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " ")"
+'
+echo "exit status: $?"
+
+say "Exit status and signals pass through"
+"$E" run -- /bin/sh -c 'exit 7'; echo "sh -c 'exit 7'          -> $?"
+"$E" run -- /bin/sh -c 'kill -TERM $$'; echo "sh killed by SIGTERM     -> $? (128+15)"
+"$E" run -- /no/such/program 2>/dev/null; echo "missing program          -> $?"
+
+say "A broken manifest is refused with file, line and key"
+printf '[Application]\nname=org.empyra.Broken\n[Context]\nsockets=wayland;telepathy;\n' > "$DEMO/broken.ini"
+"$E" run --manifest="$DEMO/broken.ini" -- /bin/true; echo "exit status: $?"
+rm -f /tmp/empyra-demo-host-file.$$
