@@ -24,10 +24,11 @@ struct kf_cursor {
         size_t no;
 };
 
-/* g_ascii_isspace(), which GKeyFile uses to trim lines and keys. */
+/* GKeyFile trims lines and keys with g_ascii_isspace() (which, unlike
+ * isspace(), leaves '\v' alone): the same call keeps us in step. */
 static bool kf_space(char c)
 {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+        return g_ascii_isspace(c);
 }
 
 /* GKeyFile: '[' name ']' then only blanks; the first ']' closes the name. */

@@ -706,6 +706,8 @@ static void test_syntax_errors(void **state)
         expect_error("[Application]\nname=org.a.b\ncommand=\xff\xfe\n", "app.ini:3: not valid UTF-8");
         expect_error("[Application]\nEncoding=ISO-8859-1\n",
                      "app.ini:2: [Application] Encoding: only UTF-8 is supported");
+        /* GKeyFile skips leading blanks but not a vertical tab. */
+        expect_error("\v[Context]\n", "app.ini:1: not a [Group] header, key=value line or # comment");
         /* A lone '\r' is only dropped before '\n', as GKeyFile does. */
         expect_error("[Context]\r", "app.ini:1: not a [Group] header, key=value line or # comment");
 

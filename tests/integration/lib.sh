@@ -1,0 +1,231 @@
+# lib.sh — shared helpers for the integration tests (sourced, never run).
+#
+# The scripts speak TAP: "ok N - text", "not ok N - text", "# diagnostics".
+# Environment: EMPYRA (the empyra binary), PROBES (static probe binaries),
+# TESTS (this directory). They run from a copy in /tmp, as root and as an
+# unprivileged user, so nothing here may name the checkout.
+
+set -u
+
+: "${EMPYRA:?EMPYRA must name the empyra binary}"
+: "${PROBES:=}"
+: "${TESTS:=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
+
+# A sandbox never needs long; a hang must not stall the suite.
+: "${SB_TIMEOUT:=60}"
+
+T_N=0
+T_FAILED=0
+T_CLEANUP=()
+
+export LC_ALL=C
+
+# --- TAP -------------------------------------------------------------------
+
+diag() {
+        local line
+        # Every line of every argument, prefixed; nothing that looks like TAP.
+        printf '%s\n' "$*" | while IFS= read -r line; do printf '# %s\n' "$line"; done
+}
+
+ok() {
+        T_N=$((T_N + 1))
+        echo "ok $T_N - $*"
+}
+
+not_ok() {
+        T_N=$((T_N + 1))
+        T_FAILED=$((T_FAILED + 1))
+        echo "not ok $T_N - $*"
+}
+
+skip() {
+        T_N=$((T_N + 1))
+        echo "ok $T_N - # SKIP $*"
+}
+
+# check DESC CMD...: passes when CMD succeeds.
+check() {
+        local desc=$1
+        shift
+        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# is GOT WANT DESC
+is() {
+        if [ "$1" = "$2" ]; then
+                ok "$3"
+        else
+                not_ok "$3"
+                diag "got:  '$1'" "want: '$2'"
+        fi
+}
+
+# isnt GOT UNWANTED DESC
+isnt() {
+        if [ "$1" != "$2" ]; then
+                ok "$3"
+        else
+                not_ok "$3"
+                diag "got '$1', which it must not be"
+        fi
+}
+
+# like GOT ERE DESC
+like() {
+        if printf '%s' "$1" | grep -qE -- "$2"; then
+                ok "$3"
+        else
+                not_ok "$3"
+                diag "got:  '$1'" "want a match for /$2/"
+        fi
+}
+
+# unlike GOT ERE DESC
+unlike() {
+        if printf '%s' "$1" | grep -qE -- "$2"; then
+                not_ok "$3"
+                diag "got:  '$1'" "must not match /$2/"
+        else
+                ok "$3"
+        fi
+}
+
+# Called on exit: the plan, then the temporary files go.
+t_finish() {
+        local rc=$?
+        local p
+        for p in "${T_CLEANUP[@]+"${T_CLEANUP[@]}"}"; do
+                [ -n "$p" ] && rm -rf -- "$p" 2>/dev/null
+        done
+        echo "1..$T_N"
+        if [ "$T_FAILED" -gt 0 ]; then
+                diag "$T_FAILED of $T_N failed"
+                exit 1
+        fi
+        exit $rc
+}
+trap t_finish EXIT
+
+# cleanup_add PATH...: removed when the script exits.
+cleanup_add() {
+        T_CLEANUP+=("$@")
+}
+
+# --- who we are ------------------------------------------------------------
+
+is_root() {
+        [ "$(id -u)" -eq 0 ]
+}
+
+# Empyra's directories as DESIGN.md §10 locates them for the invoking user.
+HOST_HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+DATA_HOME=${XDG_DATA_HOME:-$HOST_HOME/.local/share}
+CONFIG_HOME=${XDG_CONFIG_HOME:-$HOST_HOME/.config}
+STATE_HOME=${XDG_STATE_HOME:-$HOST_HOME/.local/state}
+EMP_DATA=$DATA_HOME/empyra
+EMP_APPS=$EMP_DATA/apps
+
+# app_id NAME: a per-run app id (reverse-DNS elements may not start with a
+# digit), removed with its home when the script ends.
+app_id() {
+        local id="org.emptest.$1_$$"
+        cleanup_add "$EMP_APPS/$id"
+        printf '%s' "$id"
+}
+
+# app_home ID: where the app's home lives on the host.
+app_home() {
+        printf '%s/%s/home' "$EMP_APPS" "$1"
+}
+
+# --- temporary directories -------------------------------------------------
+
+# mk_tmpdir: a fresh directory under /tmp that the current user (and, as root,
+# the app's own unprivileged uid) can read; removed at exit.
+mk_tmpdir() {
+        local d
+        d=$(mktemp -d /tmp/empyra-it.XXXXXX) || return 1
+        chmod 755 "$d"
+        cleanup_add "$d"
+        printf '%s' "$d"
+}
+
+# mk_rwdir: a temporary directory the app may write when granted. As root the
+# app runs as an unprivileged uid of its own, so the directory must let any
+# uid write (sticky, like /tmp); as a user it is simply the user's own.
+mk_rwdir() {
+        local d
+        d=$(mk_tmpdir) || return 1
+        if is_root; then chmod 1777 "$d"; fi
+        printf '%s' "$d"
+}
+
+# --- running sandboxes -----------------------------------------------------
+
+# run_sb [RUN-OPTIONS...] -- PROGRAM [ARG...]
+# Runs `empyra run` with stdin from /dev/null; sets SB_OUT, SB_ERR, SB_RC.
+SB_OUT=
+SB_ERR=
+SB_RC=
+run_sb() {
+        local out err
+        out=$(mktemp /tmp/empyra-it-out.XXXXXX)
+        err=$(mktemp /tmp/empyra-it-err.XXXXXX)
+        timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run "$@" </dev/null >"$out" 2>"$err"
+        SB_RC=$?
+        SB_OUT=$(cat "$out")
+        SB_ERR=$(cat "$err")
+        rm -f "$out" "$err"
+        [ "$SB_RC" -eq 124 ] && SB_ERR="$SB_ERR
+(test harness: empyra run timed out after ${SB_TIMEOUT}s)"
+        return 0
+}
+
+# sb_sh [RUN-OPTIONS...] SCRIPT: run_sb with `sh -c SCRIPT`.
+sb_sh() {
+        local script=${!#}
+        local n=$(($# - 1))
+        run_sb "${@:1:$n}" -- sh -c "$script"
+}
+
+# diag_sb: the last sandbox's status and output, for a failing test.
+diag_sb() {
+        diag "exit status: $SB_RC"
+        [ -n "$SB_OUT" ] && diag "stdout:" "$SB_OUT"
+        [ -n "$SB_ERR" ] && diag "stderr:" "$SB_ERR"
+        return 0
+}
+
+# sb_is GOT WANT DESC: like is, with the sandbox's output on failure.
+sb_is() {
+        if [ "$1" = "$2" ]; then
+                ok "$3"
+        else
+                not_ok "$3"
+                diag "got:  '$1'" "want: '$2'"
+                diag_sb
+        fi
+}
+
+# sb_ok DESC COND-CMD...: passes when the condition holds; shows the sandbox
+# output otherwise.
+sb_ok() {
+        local desc=$1
+        shift
+        if "$@"; then
+                ok "$desc"
+        else
+                not_ok "$desc"
+                diag_sb
+        fi
+}
+
+have() {
+        command -v "$1" >/dev/null 2>&1
+}
+
+# The probes directory must be visible inside for the probes to run.
+probe_grant() {
+        printf -- '--filesystem=%s:ro' "$PROBES"
+}
