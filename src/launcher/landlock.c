@@ -104,7 +104,7 @@ static int add_rule(int ruleset, int abi, const struct emp_ll_rule *rule, struct
         return 0;
 }
 
-int emp_landlock_apply(const struct emp_ll_rule *rules, size_t n, int *ret_abi, struct emp_error *err)
+int emp_landlock_prepare(const struct emp_ll_rule *rules, size_t n, int *ret_fd, struct emp_error *err)
 {
         int abi = emp_landlock_abi();
         if (abi < 1)
@@ -127,9 +127,14 @@ int emp_landlock_apply(const struct emp_ll_rule *rules, size_t n, int *ret_abi, 
                 if (r < 0)
                         return r;
         }
-        if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+        *ret_fd = TAKE_FD(ruleset);
+        return 0;
+}
+
+int emp_landlock_enforce(int ruleset_fd, struct emp_error *err)
+{
+        _cleanup_close_ int fd = ruleset_fd;
+        if (syscall(SYS_landlock_restrict_self, fd, 0) < 0)
                 return emp_error_errno(err, -errno, "landlock: enforcing the ruleset");
-        if (ret_abi)
-                *ret_abi = abi;
         return 0;
 }

@@ -18,6 +18,9 @@ int emp_landlock_abi(void);
 /* Access rights handled/granted for an ABI; exposed for tests. */
 uint64_t emp_landlock_handled(int abi);
 uint64_t emp_landlock_rights(int abi, enum emp_ll_kind kind, bool is_dir);
-/* Build and enforce a ruleset (no_new_privs must be set). Missing paths are
- * skipped. -EOPNOTSUPP when the kernel has no Landlock. */
-int emp_landlock_apply(const struct emp_ll_rule *rules, size_t n, int *ret_abi, struct emp_error *err);
+/* Build a ruleset from the rules (missing paths are skipped) into *ret_fd.
+ * Done while the paths can still be opened, before ids are switched.
+ * -EOPNOTSUPP when the kernel has no Landlock. */
+int emp_landlock_prepare(const struct emp_ll_rule *rules, size_t n, int *ret_fd, struct emp_error *err);
+/* Enforce it on the calling thread (no_new_privs must be set); closes fd. */
+int emp_landlock_enforce(int ruleset_fd, struct emp_error *err);

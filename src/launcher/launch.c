@@ -53,17 +53,25 @@ static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
                 return emp_error_errno(err, -errno, "uts namespace: setting the hostname");
         if (chdir(sb->cwd_inside) < 0 && chdir(sb->home_inside) < 0 && chdir("/") < 0)
                 return emp_error_errno(err, -errno, "chdir");
-        struct emp_ll_rule *rules = NULL;
-        size_t n_rules = 0;
-        if (!(sb->weakened & EMP_WEAK_LANDLOCK) && (r = emp_mount_landlock_rules(sb, &rules, &n_rules)) < 0)
-                return r;
+        /* The ruleset's paths are opened while we may still reach them all
+         * (a granted directory need not be readable by the app's uid). */
+        _cleanup_close_ int ruleset = -1;
+        if (!(sb->weakened & EMP_WEAK_LANDLOCK)) {
+                struct emp_ll_rule *rules = NULL;
+                size_t n_rules = 0;
+                if ((r = emp_mount_landlock_rules(sb, &rules, &n_rules)) < 0)
+                        return r;
+                r = emp_landlock_prepare(rules, n_rules, &ruleset, err);
+                free(rules);
+                if (r < 0)
+                        return r;
+        }
         r = emp_caps_drop_and_switch(sb->ids.app_uid, sb->ids.app_gid, sb->ids.host_root, err);
         /* pid 1 is not the app: the app must not be able to ptrace it. */
         if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 r = emp_error_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
-        if (r == 0 && rules)
-                r = emp_landlock_apply(rules, n_rules, NULL, err);
-        free(rules);
+        if (r == 0 && ruleset >= 0)
+                r = emp_landlock_enforce(TAKE_FD(ruleset), err);
         if (r == 0)
                 r = emp_seccomp_install(sb->seccomp_variant, err);
         return r;

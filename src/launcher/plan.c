@@ -451,6 +451,16 @@ static int plan_persistent(struct emp_sandbox *sb, int home_fd, bool real_home, 
                         return emp_error_errno(err, -errno, "chown of persistent %s", p);
                 if (!real_home)
                         continue; /* already inside the app's own home */
+                /* The mount point in the real home, created the same careful
+                 * way: the app could write there on an earlier run. */
+                _cleanup_close_ int real_fd = open(sb->dirs.home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                _cleanup_close_ int mp = -1;
+                r = real_fd < 0 ? -errno : emp_mkdir_beneath(real_fd, p, 0700, &mp);
+                if (r < 0)
+                        return emp_error_errno(err, r, "persistent %s: creating its mount point in %s%s", p,
+                                               sb->dirs.home,
+                                               r == -ELOOP ? " (a symlink is in the way; refusing to follow it)"
+                                                           : "");
                 char dest[PATH_MAX], rel[PATH_MAX];
                 snprintf(dest, sizeof(dest), "%s/%s", sb->home_inside, p);
                 snprintf(rel, sizeof(rel), "apps/%s/home/%s", sb->app_id, p);
