@@ -10,11 +10,12 @@
  * CLOCK_MONOTONIC from just before the spawn to just after the reap.
  *
  * Output, one line per timed launch (stdout):
- *   CMD_INDEX ITERATION MICROSECONDS MAXRSS_KIB EXIT_STATUS
+ *   CMD_INDEX ITERATION MICROSECONDS MAXRSS_KIB EXIT_STATUS USER_US SYS_US
  * MAXRSS_KIB is ru_maxrss from wait4() for the direct child (for a launcher,
  * the launcher itself; the kernel folds in the peak of any descendants it
  * reaped, so it is an upper bound of the launcher's own peak). EXIT_STATUS is
- * the exit code, or 128+N for death by signal N.
+ * the exit code, or 128+N for death by signal N. USER_US and SYS_US are the
+ * CPU times of the child and the descendants it reaped (wait4's rusage).
  *
  * The children's stdout goes to /dev/null (stdout is the data stream); stderr
  * is inherited so a failing launcher says why. Results are printed after the
@@ -39,8 +40,13 @@ struct cmd {
         char **argv;
 };
 
-static int run_once(const struct cmd *c, const posix_spawn_file_actions_t *fa, long *usec, long *rss_kib,
-                    int *status)
+static long tv_us(struct timeval tv)
+{
+        return (long)tv.tv_sec * 1000000L + (long)tv.tv_usec;
+}
+
+/* out: wall-clock µs, ru_maxrss KiB, exit status, user µs, system µs */
+static int run_once(const struct cmd *c, const posix_spawn_file_actions_t *fa, long out[5])
 {
         struct timespec t0, t1;
         struct rusage ru;
@@ -60,9 +66,11 @@ static int run_once(const struct cmd *c, const posix_spawn_file_actions_t *fa, l
                 }
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        *usec = (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L);
-        *rss_kib = ru.ru_maxrss;
-        *status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
+        out[0] = (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L);
+        out[1] = ru.ru_maxrss;
+        out[2] = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
+        out[3] = tv_us(ru.ru_utime);
+        out[4] = tv_us(ru.ru_stime);
         return 0;
 }
 
@@ -115,7 +123,8 @@ int main(int argc, char **argv)
         /* Results are buffered and printed at the end so writing them does
          * not interleave with (and perturb) the launches. */
         size_t total = (size_t)n * (size_t)ncmd;
-        long *res = calloc(total * 5, sizeof(long));
+        enum { W = 7 };
+        long *res = calloc(total * W, sizeof(long));
         if (!res)
                 return 2;
         int failed = 0;
@@ -123,10 +132,10 @@ int main(int argc, char **argv)
         for (long it = -warm; it < n; it++) {
                 for (int j = 0; j < ncmd; j++) {
                         int ci = (int)(((it % ncmd) + ncmd + j) % ncmd);
-                        long us, rss;
-                        int st;
-                        if (run_once(&cmds[ci], &fa, &us, &rss, &st) < 0)
+                        long o[5];
+                        if (run_once(&cmds[ci], &fa, o) < 0)
                                 return 2;
+                        int st = (int)o[2];
                         if (st != 0) {
                                 failed = 1;
                                 if (it < 0) {
@@ -137,16 +146,14 @@ int main(int argc, char **argv)
                         }
                         if (it < 0)
                                 continue;
-                        res[k * 5 + 0] = ci;
-                        res[k * 5 + 1] = it;
-                        res[k * 5 + 2] = us;
-                        res[k * 5 + 3] = rss;
-                        res[k * 5 + 4] = st;
-                        k++;
+                        long *row = &res[k++ * W];
+                        row[0] = ci;
+                        row[1] = it;
+                        memcpy(&row[2], o, sizeof(o));
                 }
         }
         for (size_t i = 0; i < k; i++)
-                printf("%ld %ld %ld %ld %ld\n", res[i * 5], res[i * 5 + 1], res[i * 5 + 2], res[i * 5 + 3],
-                       res[i * 5 + 4]);
+                printf("%ld %ld %ld %ld %ld %ld %ld\n", res[i * W], res[i * W + 1], res[i * W + 2],
+                       res[i * W + 3], res[i * W + 4], res[i * W + 5], res[i * W + 6]);
         return failed;
 }

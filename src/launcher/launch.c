@@ -177,6 +177,9 @@ int emp_sandbox_run(struct emp_sandbox *sb)
                 fprintf(stderr, "empyra: %s\n", err.msg);
                 return 125;
         }
+        if (sb->weakened & EMP_WEAK_LANDLOCK)
+                fprintf(stderr, "empyra: warning: running WITHOUT Landlock (--allow-weaker=landlock): this kernel "
+                                "has none; the mount view alone limits file access\n");
         if (sb->verbose)
                 emp_sandbox_print(sb, stderr);
         int go[2], status[2];

@@ -293,6 +293,10 @@ static int plan_grant_path(struct emp_sandbox *sb, const char *spec, const char 
                 emp_sandbox_note(sb, "filesystem %s: %s does not exist, not granted", spec, host);
                 return 0;
         }
+        if (sb->ids.host_root && !(st.st_mode & S_IXOTH) && S_ISDIR(st.st_mode) && st.st_uid != sb->ids.app_uid)
+                emp_sandbox_note(sb, "filesystem %s: %s is mode %04o: as root the app runs as uid %u and may "
+                                     "not be able to enter it",
+                                 spec, host, (unsigned)(st.st_mode & 07777), (unsigned)sb->ids.app_uid);
         unsigned flags = access == EMP_FS_RO ? (EMP_MNT_F_RO | EMP_MNT_F_RO_RULE) : EMP_MNT_F_RW_RULE;
         if (!emp_sandbox_add_mount(sb, EMP_MNT_BIND, host, dest, flags | EMP_MNT_F_OPTIONAL, 0))
                 return -ENOMEM;
@@ -561,6 +565,9 @@ int emp_sandbox_plan(struct emp_sandbox *sb, struct emp_error *err)
 
         /* Empyra's own directories exist before the launch so they can be
          * covered in every view, whatever is granted. */
+        if ((r = emp_dirs_ensure_runtime(&sb->dirs)) < 0)
+                return emp_error_errno(err, r, "runtime directory %s%s", sb->dirs.runtime,
+                                       r == -EPERM ? " is not a private directory owned by this user" : "");
         const char *own[] = {sb->dirs.config, sb->dirs.state, sb->dirs.data, sb->dirs.runtime};
         for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
                 if ((r = emp_mkdir_p(own[i], 0700)) < 0 && r != -EACCES)

@@ -24,6 +24,17 @@ static const char *mount_desc(const struct emp_mount *m)
         return "?";
 }
 
+/* Manifest text is the app author's: never let it drive the terminal. */
+static void print_escaped(FILE *out, const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        fprintf(out, "\\x%02x", *p);
+                else
+                        fputc(*p, out);
+        }
+}
+
 void emp_sandbox_print(const struct emp_sandbox *sb, FILE *out)
 {
         const struct emp_manifest *m = sb->manifest;
@@ -67,8 +78,11 @@ void emp_sandbox_print(const struct emp_sandbox *sb, FILE *out)
         if (m->memory_max || m->pids_max || m->cpu_weight)
                 fprintf(out, "  limits: memory %llu bytes, pids %llu, cpu-weight %u (0 = unset)\n",
                         (unsigned long long)m->memory_max, (unsigned long long)m->pids_max, m->cpu_weight);
-        for (size_t i = 0; m->unknown && m->unknown[i]; i++)
-                fprintf(out, "  manifest key not acted on: %s\n", m->unknown[i]);
+        for (size_t i = 0; m->unknown && m->unknown[i]; i++) {
+                fputs("  manifest key not acted on: ", out);
+                print_escaped(out, m->unknown[i]);
+                fputc('\n', out);
+        }
         for (size_t i = 0; sb->notes && sb->notes[i]; i++)
                 fprintf(out, "  note: %s\n", sb->notes[i]);
 }

@@ -56,7 +56,7 @@ static int flag_env(struct emp_manifest *src, const char *v, const struct flag_r
                 return emp_error_set(why, -EINVAL,
                                      "expected NAME=VALUE, NAME made of [A-Za-z0-9_] "
                                      "not starting with a digit");
-        if (emp_strv_add(&src->env, v) < 0)
+        if (emp_strv_push(&src->env, v) < 0)
                 return emp_error_set(why, -ENOMEM, "out of memory");
         return 0;
 }
@@ -65,7 +65,7 @@ static int flag_persist(struct emp_manifest *src, const char *v, const struct fl
                         struct emp_error *why)
 {
         int r = emp_persistent_validate(v, why);
-        if (r == 0 && emp_strv_add(&src->persistent, v) < 0)
+        if (r == 0 && emp_strv_push(&src->persistent, v) < 0)
                 r = emp_error_set(why, -ENOMEM, "out of memory");
         return r;
 }

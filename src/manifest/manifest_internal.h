@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/strv.h"
 #include "manifest/manifest.h"
 
 /* Larger manifests are refused: nothing legitimate comes close, and it
@@ -64,12 +65,7 @@ int emp_integrity_parse(const char *s, char **ret, struct emp_error *why); /* lo
 const char *emp_printable(char *buf, size_t size, const char *s, size_t len);
 #define EMP_PRINTABLE_MAX 128
 
-/* NULL-terminated vectors of malloc'd strings. */
-size_t emp_strv_length(char *const *v);
-void emp_strv_free(char **v);
-/* Appends s, taking it; frees s and returns -ENOMEM on failure. */
-int emp_strv_take(char ***v, char *s);
-int emp_strv_add(char ***v, const char *s);
+/* String vectors: common/strv.h. */
 
 /* Raw keyfile text, read the way GKeyFile reads it (manifest_locate.c). */
 /* First line GKeyFile would refuse, or that holds a NUL, invalid UTF-8, a

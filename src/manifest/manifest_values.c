@@ -572,39 +572,3 @@ int emp_integrity_parse(const char *s, char **ret, struct emp_error *why)
         *ret = out;
         return 0;
 }
-
-/* --- string vectors -------------------------------------------------- */
-
-size_t emp_strv_length(char *const *v)
-{
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        return n;
-}
-
-void emp_strv_free(char **v)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-}
-
-int emp_strv_take(char ***v, char *s)
-{
-        size_t n = emp_strv_length(*v);
-        char **nv = s ? realloc(*v, (n + 2) * sizeof(char *)) : NULL;
-        if (!nv) {
-                free(s);
-                return -ENOMEM;
-        }
-        nv[n] = s;
-        nv[n + 1] = NULL;
-        *v = nv;
-        return 0;
-}
-
-int emp_strv_add(char ***v, const char *s)
-{
-        return emp_strv_take(v, strdup(s));
-}

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "manifest/manifest.h"
 
 /* What a successful load promises the launcher, re-checked on every input. */
@@ -19,9 +21,8 @@ static void check_loaded(const struct emp_manifest *m)
                 __builtin_trap();
 }
 
-/* Every parse error names a real line, found by our own reading of the text:
- * line 0 means the locator lost a key GKeyFile has; GLib's "Key file ..."
- * text means our pre-pass let through a line GKeyFile then refused. */
+/* Every parse error says why and names a real line: line 0 would mean the
+ * locator lost a key GKeyFile has. */
 static void check_error(const struct emp_error *err, int r)
 {
         static const char prefix[] = "fuzz.ini:";
@@ -30,8 +31,27 @@ static void check_error(const struct emp_error *err, int r)
         if (strncmp(err->msg, prefix, sizeof(prefix) - 1) != 0)
                 __builtin_trap();
         const char *line = err->msg + sizeof(prefix) - 1;
-        if (r == -EINVAL && (line[0] < '1' || line[0] > '9' || strstr(err->msg, ": Key file")))
+        if (r == -EINVAL && (line[0] < '1' || line[0] > '9'))
                 __builtin_trap();
+}
+
+/* Our pre-pass must refuse everything GKeyFile refuses, first, so that the
+ * message has our line number rather than GLib's fallback text. */
+static void check_against_gkeyfile(const uint8_t *data, size_t size, const struct emp_error *err)
+{
+        GKeyFile *kf = g_key_file_new();
+        GError *e = NULL;
+        if (size <= 1024 * 1024 &&
+            !g_key_file_load_from_data(kf, (const char *)data, size, G_KEY_FILE_NONE, &e)) {
+                /* The fallback reads exactly "FILE:1: <GLib's message>"; inputs
+                 * may quote GLib's text, so compare whole messages. */
+                char *fallback = g_strdup_printf("fuzz.ini:1: %s", e->message);
+                if (!err->code || strcmp(err->msg, fallback) == 0)
+                        __builtin_trap();
+                g_free(fallback);
+                g_error_free(e);
+        }
+        g_key_file_free(kf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -40,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct emp_error err = { 0 };
         emp_manifest_init(&m);
         int r = emp_manifest_load_data(&m, "fuzz.ini", (const char *)data, size, &err);
+        check_against_gkeyfile(data, size, &err);
         if (r < 0) {
                 check_error(&err, r);
                 /* A failed load leaves nothing behind. */

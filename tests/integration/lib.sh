@@ -16,7 +16,10 @@ set -u
 
 T_N=0
 T_FAILED=0
-T_CLEANUP=()
+T_HOOKS=()
+# Paths to remove at exit, one a line: a file, so that helpers called in a
+# command substitution (a subshell) can add to it.
+T_CLEANUP_LIST=$(mktemp /tmp/empyra-it-cleanup.XXXXXX)
 
 export LC_ALL=C
 
@@ -44,7 +47,7 @@ skip() {
         echo "ok $T_N - # SKIP $*"
 }
 
-# check DESC CMD...: passes when CMD succeeds.
+# check DESC CMD...: passes when CMD (one simple command) succeeds.
 check() {
         local desc=$1
         shift
@@ -94,10 +97,14 @@ unlike() {
 # Called on exit: the plan, then the temporary files go.
 t_finish() {
         local rc=$?
-        local p
-        for p in "${T_CLEANUP[@]+"${T_CLEANUP[@]}"}"; do
-                [ -n "$p" ] && rm -rf -- "$p" 2>/dev/null
+        local p h
+        for h in "${T_HOOKS[@]+"${T_HOOKS[@]}"}"; do
+                eval "$h" >/dev/null 2>&1
         done
+        while IFS= read -r p; do
+                [ -n "$p" ] && [ "$p" != / ] && rm -rf -- "$p" 2>/dev/null
+        done <"$T_CLEANUP_LIST"
+        rm -f -- "$T_CLEANUP_LIST"
         echo "1..$T_N"
         if [ "$T_FAILED" -gt 0 ]; then
                 diag "$T_FAILED of $T_N failed"
@@ -109,7 +116,14 @@ trap t_finish EXIT
 
 # cleanup_add PATH...: removed when the script exits.
 cleanup_add() {
-        T_CLEANUP+=("$@")
+        local p
+        for p in "$@"; do printf '%s\n' "$p" >>"$T_CLEANUP_LIST"; done
+}
+
+# at_exit COMMAND: evaluated when the script exits, before the temporary
+# files go (for what rm -rf cannot undo, such as cgroups).
+at_exit() {
+        T_HOOKS+=("$1")
 }
 
 # --- who we are ------------------------------------------------------------
@@ -165,6 +179,8 @@ mk_rwdir() {
 
 # run_sb [RUN-OPTIONS...] -- PROGRAM [ARG...]
 # Runs `empyra run` with stdin from /dev/null; sets SB_OUT, SB_ERR, SB_RC.
+# SB_PREFIX (an array, e.g. (env VAR=VALUE)) goes before the empyra command.
+SB_PREFIX=()
 SB_OUT=
 SB_ERR=
 SB_RC=
@@ -172,7 +188,7 @@ run_sb() {
         local out err
         out=$(mktemp /tmp/empyra-it-out.XXXXXX)
         err=$(mktemp /tmp/empyra-it-err.XXXXXX)
-        timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run "$@" </dev/null >"$out" 2>"$err"
+        timeout -k 5 "$SB_TIMEOUT" "${SB_PREFIX[@]+"${SB_PREFIX[@]}"}" "$EMPYRA" run "$@" </dev/null >"$out" 2>"$err"
         SB_RC=$?
         SB_OUT=$(cat "$out")
         SB_ERR=$(cat "$err")
@@ -208,15 +224,23 @@ sb_is() {
         fi
 }
 
-# sb_ok DESC COND-CMD...: passes when the condition holds; shows the sandbox
-# output otherwise.
+# sb_ok DESC CMD [ARG...] | sb_ok DESC 'EXPRESSION': passes when the command
+# succeeds, or when the one string given is a shell expression (&&, !, ...)
+# that holds; shows the last sandbox's output otherwise.
 sb_ok() {
-        local desc=$1
+        local _sb_desc=$1
         shift
-        if "$@"; then
-                ok "$desc"
+        local _sb_r
+        if [ $# -eq 1 ]; then
+                eval "$1"
         else
-                not_ok "$desc"
+                "$@"
+        fi
+        _sb_r=$?
+        if [ $_sb_r -eq 0 ]; then
+                ok "$_sb_desc"
+        else
+                not_ok "$_sb_desc"
                 diag_sb
         fi
 }

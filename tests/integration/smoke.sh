@@ -1,0 +1,40 @@
+#!/bin/bash
+# smoke.sh — a few launches, run by tests/run.sh with the ASan/UBSan build of
+# empyra: the launcher must work and the sanitizers must stay silent.
+. "$TESTS/lib.sh"
+
+APP=$(app_id Smoke)
+
+no_sanitizer_report() {
+        if printf '%s\n' "$SB_ERR" | grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:'; then
+                not_ok "$1: no sanitizer report"
+                diag "$SB_ERR"
+        else
+                ok "$1: no sanitizer report"
+        fi
+}
+
+run_sb --app="$APP" -- true
+sb_is "$SB_RC" 0 "true exits 0"
+no_sanitizer_report "true"
+
+run_sb --app="$APP" -- sh -c 'exit 7'
+sb_is "$SB_RC" 7 "the program's exit status (7) is passed on"
+no_sanitizer_report "exit 7"
+
+D=$(mk_tmpdir)
+echo smoke-content >"$D/file"
+chmod 644 "$D/file"
+run_sb --app="$APP" --filesystem="$D:ro" -- sh -c "cat '$D/file'; ls -A /dev | wc -l; if [ -e /root ]; then echo root-visible; fi; touch /usr/x 2>/dev/null || echo usr-ro"
+sb_is "$(printf '%s\n' "$SB_OUT" | head -1)" smoke-content "a read-only grant is visible"
+sb_ok "the host's /root is not visible" '! grep -q root-visible <<<"$SB_OUT"'
+sb_ok "/usr is read-only" grep -q usr-ro <<<"$SB_OUT"
+no_sanitizer_report "file view"
+
+run_sb --app="$APP" --filesystem=/proc -- true
+sb_is "$SB_RC" 125 "a refused grant exits 125"
+no_sanitizer_report "refused grant"
+
+run_sb --app="$APP" --manifest="$D/missing.ini" -- true
+sb_is "$SB_RC" 125 "a missing manifest exits 125"
+no_sanitizer_report "missing manifest"
