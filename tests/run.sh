@@ -17,7 +17,7 @@ tally() {
         shift
         "$@" >"$LOG" 2>&1
         local rc=$?
-        sed "s/^/[$name] /" "$LOG"
+        sed "s|^|[$name] |" "$LOG"
         local p f
         p=$(grep -cE '^ok ' "$LOG")
         f=$(grep -cE '^not ok ' "$LOG")

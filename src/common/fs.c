@@ -118,6 +118,11 @@ int emp_mkdir_beneath(int dirfd, const char *rel, mode_t mode, int *ret_fd)
 
 int emp_mkdir_p(const char *path, mode_t mode)
 {
+        /* Usually everything exists already: one syscall, not one per level. */
+        if (mkdir(path, mode) == 0 || errno == EEXIST)
+                return 0;
+        if (errno != ENOENT)
+                return -errno;
         _cleanup_free_ char *p = strdup(path);
         if (!p)
                 return -ENOMEM;

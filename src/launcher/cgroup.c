@@ -244,11 +244,21 @@ int emp_cgroup_create(const char *app_id, const struct emp_cgroup_limits *lim, s
                         r = -ENOMEM;
                         goto fail;
                 }
-                if (mkdir(dir, 0755) < 0) {
-                        r = emp_error_errno(err, -errno, "cgroup: creating %s", dir);
+                /* Another launcher may remove the shared parent when it finds it
+                 * empty, between our two mkdirs: make it again then. */
+                int e = 0;
+                for (int tries = 0; tries < 5; tries++) {
+                        e = mkdir(dir, 0755) < 0 ? -errno : 0;
+                        if (e != -ENOENT || (mkdir(parent, 0755) < 0 && errno != EEXIST))
+                                break;
+                }
+                if (e < 0) {
+                        r = emp_error_errno(err, e, "cgroup: creating %s", dir);
                         free(dir);
                         goto fail;
                 }
+                const char *deleg = getenv("EMPYRA_CGROUP_PARENT");
+                cg->parents[cg->n_dirs] = deleg && deleg[0] ? NULL : TAKE_PTR(parent);
                 cg->dirs[cg->n_dirs++] = dir;
                 if ((r = write_limits(&t[i], dir, lim, err)) < 0)
                         goto fail;
@@ -286,7 +296,11 @@ void emp_cgroup_destroy(struct emp_cgroup *cg)
                 /* The kernel may still be tearing down the last tasks. */
                 for (int tries = 0; tries < 100 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY; tries++)
                         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+                /* Empyra's own parent goes when no other app uses it. */
+                if (cg->parents[i])
+                        rmdir(cg->parents[i]);
                 free(cg->dirs[i]);
+                free(cg->parents[i]);
         }
         free(cg);
 }

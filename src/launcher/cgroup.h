@@ -14,7 +14,8 @@ struct emp_cgroup_limits {
 };
 
 struct emp_cgroup {
-        char *dirs[4];  /* app cgroups created, one per hierarchy used */
+        char *dirs[4];    /* app cgroups created, one per hierarchy used */
+        char *parents[4]; /* Empyra's own parents, removed when left empty; NULL if delegated */
         size_t n_dirs;
         char desc[512]; /* human summary for --verbose */
 };

@@ -166,10 +166,12 @@ static int plan_etc(struct emp_sandbox *sb, bool network)
         for (size_t i = 0; i < ARRAY_SIZE(etc_allow); i++)
                 if ((r = plan_etc_entry(sb, etc_allow[i])) < 0)
                         return r;
-        const char *user = sb->identity == EMP_IDENTITY_HOST ? NULL : "user";
-        struct passwd *pw = getpwuid(sb->ids.host_uid);
-        if (!user)
-                user = pw ? pw->pw_name : "user";
+        const char *user = "user";
+        if (sb->identity == EMP_IDENTITY_HOST) {
+                struct passwd *pw = getpwuid(sb->ids.host_uid);
+                if (pw)
+                        user = pw->pw_name;
+        }
         if ((r = add_file(sb, "/etc/passwd",
                           emp_identity_passwd(user, sb->ids.app_uid, sb->ids.app_gid, sb->home_inside, "/bin/bash"),
                           0644)) < 0 ||
@@ -276,6 +278,42 @@ static bool reserved_inside(const char *p)
         return strcmp(p, "/") == 0;
 }
 
+/* A grant that lands inside the app's own home needs a mount point there;
+ * the launcher never creates entries inside a bind at launch time, so make it
+ * now, beneath the home and without following symlinks the app may have
+ * planted. Elsewhere mount points are made in Empyra's own tmpfs. */
+static int grant_mount_point(struct emp_sandbox *sb, const char *dest, bool is_dir)
+{
+        size_t hl = strlen(sb->home_inside);
+        if (sb->home_fd < 0 || strncmp(dest, sb->home_inside, hl) != 0 || dest[hl] != '/' || !dest[hl + 1])
+                return 0;
+        _cleanup_free_ char *rel = strdup(dest + hl + 1);
+        if (!rel)
+                return -ENOMEM;
+        char *slash = strrchr(rel, '/');
+        const char *leaf = slash ? slash + 1 : rel;
+        _cleanup_close_ int parent = -1;
+        int r;
+        if (slash) {
+                *slash = '\0';
+                r = emp_mkdir_beneath(sb->home_fd, rel, 0755, &parent);
+        } else {
+                parent = fcntl(sb->home_fd, F_DUPFD_CLOEXEC, 3);
+                r = parent < 0 ? -errno : 0;
+        }
+        if (r < 0)
+                return r;
+        if (is_dir) {
+                _cleanup_close_ int fd = -1;
+                return emp_mkdir_beneath(parent, leaf, 0755, &fd);
+        }
+        int fd = openat(parent, leaf, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+        if (fd < 0)
+                return errno == ELOOP ? -ELOOP : -errno;
+        close(fd);
+        return 0;
+}
+
 static int plan_grant_path(struct emp_sandbox *sb, const char *spec, const char *host, const char *dest,
                            enum emp_fs_access access, struct emp_error *err)
 {
@@ -297,8 +335,13 @@ static int plan_grant_path(struct emp_sandbox *sb, const char *spec, const char 
                 emp_sandbox_note(sb, "filesystem %s: %s is mode %04o: as root the app runs as uid %u and may "
                                      "not be able to enter it",
                                  spec, host, (unsigned)(st.st_mode & 07777), (unsigned)sb->ids.app_uid);
+        int r = grant_mount_point(sb, dest, S_ISDIR(st.st_mode));
+        if (r < 0)
+                return emp_error_errno(err, r, "--filesystem=%s: creating its mount point %s in the app's home%s",
+                                       spec, dest,
+                                       r == -ELOOP ? " (a symlink is in the way; refusing to follow it)" : "");
         unsigned flags = access == EMP_FS_RO ? (EMP_MNT_F_RO | EMP_MNT_F_RO_RULE) : EMP_MNT_F_RW_RULE;
-        if (!emp_sandbox_add_mount(sb, EMP_MNT_BIND, host, dest, flags | EMP_MNT_F_OPTIONAL, 0))
+        if (!emp_sandbox_add_mount(sb, EMP_MNT_BIND, host, dest, flags, 0))
                 return -ENOMEM;
         return 0;
 }
@@ -593,7 +636,11 @@ int emp_sandbox_plan(struct emp_sandbox *sb, struct emp_error *err)
 
         bool real_home = home_granted(m);
         _cleanup_close_ int home_fd = -1;
-        if ((r = plan_home(sb, real_home, &home_fd, err)) < 0 || (r = plan_grants(sb, err)) < 0 ||
+        if ((r = plan_home(sb, real_home, &home_fd, err)) < 0)
+                return r;
+        if (!real_home && (sb->home_fd = fcntl(home_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                return -errno;
+        if ((r = plan_grants(sb, err)) < 0 ||
             (r = plan_persistent(sb, home_fd, real_home, err)) < 0)
                 return r;
         _cleanup_strv_ char **grant_env = NULL;

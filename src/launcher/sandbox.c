@@ -13,7 +13,7 @@
 
 void emp_sandbox_init(struct emp_sandbox *sb)
 {
-        *sb = (struct emp_sandbox){0};
+        *sb = (struct emp_sandbox){.home_fd = -1};
 }
 
 void emp_sandbox_free(struct emp_sandbox *sb)
@@ -37,7 +37,9 @@ void emp_sandbox_free(struct emp_sandbox *sb)
         free(sb->hostname);
         emp_dirs_free(&sb->dirs);
         emp_cgroup_destroy(sb->cgroup);
-        *sb = (struct emp_sandbox){0};
+        if (sb->home_fd >= 0)
+                close(sb->home_fd);
+        *sb = (struct emp_sandbox){.home_fd = -1};
 }
 
 void emp_sandbox_note(struct emp_sandbox *sb, const char *fmt, ...)

@@ -92,6 +92,7 @@ struct emp_sandbox {
         unsigned weakened;   /* EMP_WEAK_* actually given up */
         char **notes;        /* verbose notes: skipped grants, weakened mechanisms */
         struct emp_cgroup *cgroup;
+        int home_fd; /* plan time: the app's own home when it is $HOME, else -1 */
 };
 
 void emp_sandbox_init(struct emp_sandbox *sb);

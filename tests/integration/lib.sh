@@ -28,7 +28,7 @@ export LC_ALL=C
 diag() {
         local line
         # Every line of every argument, prefixed; nothing that looks like TAP.
-        printf '%s\n' "$*" | while IFS= read -r line; do printf '# %s\n' "$line"; done
+        printf '%s\n' "$@" | while IFS= read -r line; do printf '# %s\n' "$line"; done
 }
 
 ok() {
@@ -92,6 +92,12 @@ unlike() {
         else
                 ok "$3"
         fi
+}
+
+# done_testing: the end of a script that ran to completion. A script that
+# stops early (an unset variable, say) exits non-zero and counts as failed.
+done_testing() {
+        exit 0
 }
 
 # Called on exit: the plan, then the temporary files go.

@@ -38,3 +38,5 @@ no_sanitizer_report "refused grant"
 run_sb --app="$APP" --manifest="$D/missing.ini" -- true
 sb_is "$SB_RC" 125 "a missing manifest exits 125"
 no_sanitizer_report "missing manifest"
+
+done_testing

@@ -73,3 +73,5 @@ if have strace; then
 else
         skip "strace is not installed"
 fi
+
+done_testing

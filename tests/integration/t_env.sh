@@ -63,3 +63,5 @@ esac
 # An invoking environment without PATH still gives the app one.
 out=$(cd / && env -i HOME="$HOST_HOME" timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run --app="$APP" -- /bin/sh -c 'echo "PATH=$PATH"' </dev/null 2>&1)
 like "$out" '^PATH=.*/usr/bin' "an invoking environment without PATH still gives the app a PATH"
+
+done_testing

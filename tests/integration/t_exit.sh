@@ -107,3 +107,5 @@ sb_ok "orphans are reaped: no zombie after they exit" '[ "$SB_RC" -eq 0 ] && [ -
 # The app leaving background processes behind still ends the sandbox.
 run_sb --app="$APP" -- sh -c 'sleep 30 & exit 3'
 sb_is "$SB_RC" 3 "the app's status counts even with a background child left behind"
+
+done_testing

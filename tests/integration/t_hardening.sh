@@ -131,3 +131,5 @@ like "$SB_OUT" 'rc=[1-9]' "an AF_NETLINK socket is refused"
 like "$SB_OUT" 'Errno (97|1)\]' "AF_NETLINK fails with EAFNOSUPPORT or EPERM"
 sb_sh --app="$APP" 'python3 -c "import socket; socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); print(\"unix-ok\")"'
 sb_is "$SB_OUT" unix-ok "an AF_UNIX socket still works"
+
+done_testing

@@ -59,3 +59,5 @@ sb_is "$SB_OUT" end "no DMI serials are readable"
 sb_sh --app="$A" --identity=host 'echo "hostname=$(cat /proc/sys/kernel/hostname)"; echo "user=$(id -un)"'
 sb_is "$(field hostname)" "$(uname -n)" "--identity=host keeps the host's hostname"
 sb_is "$(field user)" "$(id -un)" "--identity=host keeps the user's name"
+
+done_testing

@@ -39,7 +39,7 @@ if ! is_root; then
         # --- an unprivileged user without a delegated cgroup -----------------
         if [ -n "${EMPYRA_CGROUP_PARENT:-}" ]; then
                 skip "no-delegation tests: EMPYRA_CGROUP_PARENT is set in this environment"
-                exit 0
+                done_testing
         fi
         run_sb --app="$APP" --pids=16 -- true
         sb_is "$SB_RC" 125 "--pids without a delegated cgroup is refused (exit 125)"
@@ -50,7 +50,7 @@ if ! is_root; then
         sb_is "$SB_RC" 0 "with --allow-weaker=cgroup it runs"
         sb_is "$SB_OUT" ran "... the program runs"
         like "$SB_ERR" 'WITHOUT resource limits' "... and warns it runs WITHOUT resource limits"
-        exit 0
+        done_testing
 fi
 
 # --- as root --------------------------------------------------------------------
@@ -248,3 +248,5 @@ else
         not_ok "no limit or delegation knob of a pre-existing cgroup changed"
         diag "$changed"
 fi
+
+done_testing

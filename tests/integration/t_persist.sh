@@ -89,3 +89,5 @@ evil_run .local/state "$T3" .local/state "symlink at the end of a nested path (~
 
 T4=$(mk_rwdir)
 evil_run .cache/sub "$T4" .cache/sub/deeper "symlink in the middle of a nested path (~/.cache/sub -> existing host dir)"
+
+done_testing

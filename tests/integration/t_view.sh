@@ -175,3 +175,5 @@ for grant in home host; do
         sb_ok "--filesystem=$grant: another app's directory is not listed" \
                 grep -qx other-dir-unseen <<<"$SB_OUT"
 done
+
+done_testing
