@@ -90,4 +90,24 @@ evil_run .local/state "$T3" .local/state "symlink at the end of a nested path (~
 T4=$(mk_rwdir)
 evil_run .cache/sub "$T4" .cache/sub/deeper "symlink in the middle of a nested path (~/.cache/sub -> existing host dir)"
 
+# --- a grant's mount point inside the app's home ----------------------------------
+
+# A grant under the host home is mounted inside the app's own home, so the
+# launcher makes its mount point there; a symlink the app planted at that
+# place must refuse the launch, not redirect the mount point onto the host.
+mkdir -p "$HOST_HOME/empyra-it-grant-$$" && cleanup_add "$HOST_HOME/empyra-it-grant-$$"
+echo granted >"$HOST_HOME/empyra-it-grant-$$/f"
+GAPP=$(app_id GrantLink)
+T5=$(mktemp -u /tmp/evil-target-XXXXXX)
+cleanup_add "$T5"
+sb_sh --app="$GAPP" "ln -s '$T5' \"\$HOME/empyra-it-grant-$$\" && echo planted"
+sb_is "$SB_OUT" planted "the app plants a symlink where a later grant's mount point goes"
+run_sb --app="$GAPP" --filesystem="~/empyra-it-grant-$$:ro" -- cat "/home/user/empyra-it-grant-$$/f"
+sb_is "$SB_RC" 125 "a grant whose mount point is a planted symlink: the launch is refused (exit 125)"
+like "$SB_ERR" 'symlink|refus' "... and the message says it refuses the symlink"
+sb_ok "... and the symlink's host target was not created" '[ ! -e "$T5" ] && [ ! -L "$T5" ]'
+OKAPP=$(app_id GrantOk)
+run_sb --app="$OKAPP" --filesystem="~/empyra-it-grant-$$:ro" -- cat "/home/user/empyra-it-grant-$$/f"
+sb_is "$SB_OUT" granted "without a planted symlink the same grant is visible under /home/user"
+
 done_testing
