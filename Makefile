@@ -92,6 +92,8 @@ install: all
 	install -Dm755 $(BUILD)/empyra $(DESTDIR)$(PREFIX)/bin/empyra
 	install -Dm644 docs/empyra.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra.1
 	install -Dm644 docs/empyra-run.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra-run.1
+	install -d $(DESTDIR)/etc/apparmor.d
+	sed 's|@BINDIR@|$(PREFIX)/bin|' data/apparmor/empyra.in > $(DESTDIR)/etc/apparmor.d/empyra
 
 clean:
 	rm -rf build build-asan
