@@ -4,7 +4,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := glib-2.0 libseccomp libcap libsodium
+PKGS    := glib-2.0 libseccomp libcap libsodium jansson
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
            -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -Isrc -I$(BUILD)/gen
@@ -16,7 +16,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # GLib, libsodium and libcap are linked statically: resolving their symbols
 # at every launch cost ~0.5 ms, a tenth of a whole sandbox start.
-PKG_LIBS   := -Wl,-Bstatic -lglib-2.0 -lpcre2-8 -lsodium -lcap -Wl,-Bdynamic -pthread
+PKG_LIBS   := -Wl,-Bstatic -lglib-2.0 -lpcre2-8 -lsodium -lcap -ljansson -Wl,-Bdynamic -pthread
 
 COMMON_SRC   := $(wildcard src/common/*.c)
 MANIFEST_SRC := $(wildcard src/manifest/*.c)

@@ -3,7 +3,7 @@
 # only when one is missing (so `make check` is fast on a prepared machine).
 set -eu
 PKGS="gcc make pkg-config clang libclang-rt-14-dev libglib2.0-dev libseccomp-dev libcap-dev
-libsodium-dev libcmocka-dev uidmap bubblewrap python3 git sqlite3 iproute2 util-linux
+libsodium-dev libjansson-dev libcmocka-dev uidmap bubblewrap python3 git sqlite3 iproute2 util-linux
 passwd procps gdb strace hyperfine"
 missing=""
 for p in $PKGS; do

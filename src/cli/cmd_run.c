@@ -33,6 +33,7 @@ static void run_usage(FILE *out)
               "  --nofilesystem=SPEC    --persist=DIR    --env=VAR=VALUE\n"
               "  --allow=FEATURE        multiarch (i386 programs) | nested (namespaces inside) | devel\n"
               "  --memory=SIZE --pids=N --cpu-weight=N    resource limits (cgroup)\n"
+              "  --focus                start focused: this app gets the CPU (see empyra focus)\n"
               "  --files=static         file mode; brokered needs empyrad (not in this build)\n"
               "  --identity=anonymous|host   default anonymous\n"
               "  --allow-weaker=MECH    accept running without MECH (landlock, cgroup) and say so\n"
@@ -109,9 +110,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                 case OPT_MANIFEST: a->manifest = optarg; break;
                 case OPT_VERBOSE: a->sb->verbose = true; break;
                 case OPT_HELP: run_usage(stdout); return 1;
-                case OPT_FOCUS:
-                        fprintf(stderr, "empyra: --focus: focus needs empyrad, which is not part of this build\n");
-                        return -1;
+                case OPT_FOCUS: a->sb->focus = true; break;
                 case OPT_IDENTITY:
                         if (strcmp(optarg, "anonymous") == 0)
                                 a->sb->identity = EMP_IDENTITY_ANONYMOUS;

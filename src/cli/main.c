@@ -21,7 +21,7 @@ static const struct emp_command commands[] = {
         {"audit", cmd_unavailable, "the audit log (needs empyrad)"},
         {"prompt", cmd_unavailable, "answer pending requests (needs empyrad)"},
         {"attest", cmd_unavailable, "integrity reports (needs empyra-integrityd)"},
-        {"focus", cmd_unavailable, "focus an app (needs empyrad)"},
+        {"focus", cmd_focus, "give a running app the CPU (or --clear)"},
         {"harden", cmd_unavailable, "check the host's hardening"},
         {"dashboard", cmd_unavailable, "the web dashboard (needs empyrad)"},
 };

@@ -196,11 +196,28 @@ static int write_limits(const struct cg_target *t, const char *dir, const struct
         }
         if (r == 0 && (t->ctrls & 2u))
                 r = write_knob(dir, "pids.max", lim->pids_max, false, err);
-        if (r == 0 && (t->ctrls & 4u))
-                r = t->v2 ? write_knob(dir, "cpu.weight", lim->cpu_weight, false, err)
-                          : write_knob(dir, "cpu.shares", emp_cgroup_weight_to_shares(lim->cpu_weight), false,
-                                       err);
+        if (r == 0 && (t->ctrls & 4u) && lim->cpu_weight && emp_cgroup_set_cpu_weight(dir, t->v2, lim->cpu_weight) < 0)
+                r = emp_error_errno(err, -errno, "cgroup: writing the cpu weight in %s", dir);
         return r;
+}
+
+int emp_cgroup_set_cpu_weight(const char *dir, bool v2, uint32_t weight)
+{
+        char path[4200], val[32];
+        snprintf(path, sizeof(path), "%s/%s", dir, v2 ? "cpu.weight" : "cpu.shares");
+        snprintf(val, sizeof(val), "%" PRIu64, v2 ? (uint64_t)weight : emp_cgroup_weight_to_shares(weight));
+        int r = emp_write_string(path, val);
+        if (r < 0)
+                errno = -r;
+        return r;
+}
+
+int emp_cgroup_cpu_index(const struct emp_cgroup *cg)
+{
+        for (size_t i = 0; cg && i < cg->n_dirs; i++)
+                if (cg->ctrls[i] & 4u)
+                        return (int)i;
+        return -1;
 }
 
 static int enable_v2_controllers(const char *parent, unsigned ctrls, struct emp_error *err)
@@ -219,7 +236,7 @@ static int enable_v2_controllers(const char *parent, unsigned ctrls, struct emp_
 int emp_cgroup_create(const char *app_id, const struct emp_cgroup_limits *lim, struct emp_cgroup **ret,
                       struct emp_error *err)
 {
-        unsigned need = (lim->memory_max ? 1u : 0) | (lim->pids_max ? 2u : 0) | (lim->cpu_weight ? 4u : 0);
+        unsigned need = (lim->memory_max ? 1u : 0) | (lim->pids_max ? 2u : 0) | (lim->cpu_weight || lim->cpu ? 4u : 0);
         struct cg_target t[4];
         size_t n = 0;
         int r = find_targets(need, t, &n, err);
@@ -259,6 +276,8 @@ int emp_cgroup_create(const char *app_id, const struct emp_cgroup_limits *lim, s
                 }
                 const char *deleg = getenv("EMPYRA_CGROUP_PARENT");
                 cg->parents[cg->n_dirs] = deleg && deleg[0] ? NULL : TAKE_PTR(parent);
+                cg->v2[cg->n_dirs] = t[i].v2;
+                cg->ctrls[cg->n_dirs] = t[i].ctrls;
                 cg->dirs[cg->n_dirs++] = dir;
                 if ((r = write_limits(&t[i], dir, lim, err)) < 0)
                         goto fail;

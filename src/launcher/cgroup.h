@@ -2,6 +2,7 @@
  * the controllers are there (and delegated), v1 controllers on hybrid hosts.
  * Only cgroups Empyra creates are ever written to. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -11,11 +12,16 @@ struct emp_cgroup_limits {
         uint64_t memory_max; /* bytes, 0 = none */
         uint64_t pids_max;   /* 0 = none */
         uint32_t cpu_weight; /* 1..10000, 0 = none */
+        bool cpu;            /* a cpu cgroup even without a weight (focus) */
 };
+
+#define EMP_CPU_WEIGHT_DEFAULT 100u
 
 struct emp_cgroup {
         char *dirs[4];    /* app cgroups created, one per hierarchy used */
         char *parents[4]; /* Empyra's own parents, removed when left empty; NULL if delegated */
+        bool v2[4];
+        unsigned ctrls[4]; /* 1 memory, 2 pids, 4 cpu */
         size_t n_dirs;
         char desc[512]; /* human summary for --verbose */
 };
@@ -28,6 +34,11 @@ int emp_cgroup_create(const char *app_id, const struct emp_cgroup_limits *lim, s
 int emp_cgroup_attach(const struct emp_cgroup *cg, pid_t pid, struct emp_error *err);
 /* Remove the app cgroups (after every process in them is gone) and free. */
 void emp_cgroup_destroy(struct emp_cgroup *cg);
+/* Write a cpu weight (v2 cpu.weight, v1 cpu.shares) into an app or parent
+ * cgroup Empyra created. 0 or -errno. */
+int emp_cgroup_set_cpu_weight(const char *dir, bool v2, uint32_t weight);
+/* The cgroup of this set that carries the cpu controller, or -1. */
+int emp_cgroup_cpu_index(const struct emp_cgroup *cg);
 /* Pure helpers, exposed for tests. */
 uint64_t emp_cgroup_weight_to_shares(uint32_t weight);
 /* From /proc/self/cgroup text: the path of the v1 hierarchy carrying

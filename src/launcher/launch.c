@@ -19,6 +19,7 @@
 
 #include "caps.h"
 #include "cgroup.h"
+#include "focus.h"
 #include "common/cleanup.h"
 #include "idmap.h"
 #include "init.h"
@@ -128,13 +129,26 @@ static int exit_code(int st)
         return 125;
 }
 
+/* Every app gets a cpu cgroup where Empyra may make one (focus needs it);
+ * only limits that were asked for, or --focus, make its absence an error. */
 static int setup_cgroup(struct emp_sandbox *sb, struct emp_error *err)
 {
         const struct emp_manifest *m = sb->manifest;
-        struct emp_cgroup_limits lim = {m->memory_max, m->pids_max, m->cpu_weight};
-        if (!lim.memory_max && !lim.pids_max && !lim.cpu_weight)
+        struct emp_cgroup_limits lim = {m->memory_max, m->pids_max, m->cpu_weight, .cpu = true};
+        bool limits = lim.memory_max || lim.pids_max || lim.cpu_weight;
+        struct emp_error first = {0};
+        int r = emp_cgroup_create(sb->app_id, &lim, &sb->cgroup, &first);
+        if (r < 0 && sb->focus)
+                return emp_error_set(err, r, "focus: the app needs a cgroup of its own: %s", first.msg);
+        if (r < 0 && !limits) {
+                emp_sandbox_note(sb, "no cgroup of its own, so focus cannot apply: %s", first.msg);
                 return 0;
-        int r = emp_cgroup_create(sb->app_id, &lim, &sb->cgroup, err);
+        }
+        if (r < 0) {
+                /* The limits alone may still be possible without a cpu cgroup. */
+                lim.cpu = false;
+                r = emp_cgroup_create(sb->app_id, &lim, &sb->cgroup, err);
+        }
         if (r < 0 && (sb->allow_weaker & EMP_WEAK_CGROUP)) {
                 fprintf(stderr, "empyra: warning: running WITHOUT resource limits (--allow-weaker=cgroup): %s\n",
                         err->msg);
@@ -143,6 +157,20 @@ static int setup_cgroup(struct emp_sandbox *sb, struct emp_error *err)
                 return 0;
         }
         return r;
+}
+
+/* Register the app so `empyra focus` can find its cgroup, then take focus
+ * (--focus) or the weight the current focus gives it. */
+static int join_focus(struct emp_sandbox *sb, struct emp_error *err)
+{
+        uint32_t base = sb->manifest->cpu_weight ? sb->manifest->cpu_weight : EMP_CPU_WEIGHT_DEFAULT;
+        int r = emp_focus_register(sb->dirs.runtime, sb->app_id, base, sb->cgroup, &sb->focus_entry);
+        if (r == -ENOENT && !sb->focus)
+                return 0; /* limits without a cpu cgroup: nothing to focus */
+        if (r < 0)
+                return emp_error_errno(err, r, "focus: registering the app in %s", sb->dirs.runtime);
+        return sb->focus ? emp_focus_set(sb->dirs.runtime, sb->app_id, NULL, err)
+                         : emp_focus_apply(sb->dirs.runtime, NULL, err);
 }
 
 static int supervise(pid_t child, int status_rd)
@@ -214,6 +242,8 @@ int emp_sandbox_run(struct emp_sandbox *sb)
         int r = emp_idmap_write(&sb->ids, child, &err);
         if (r == 0 && sb->cgroup)
                 r = emp_cgroup_attach(sb->cgroup, child, &err);
+        if (r == 0 && sb->cgroup)
+                r = join_focus(sb, &err);
         if (r < 0) {
                 fprintf(stderr, "empyra: %s\n", err.msg);
                 close(go[1]);
@@ -231,6 +261,10 @@ int emp_sandbox_run(struct emp_sandbox *sb)
         go[1] = -1;
         code = supervise(child, status[0]);
 out:
+        if (sb->focus_entry) {
+                emp_focus_unregister(sb->focus_entry);
+                emp_focus_app_exit(sb->dirs.runtime, sb->app_id, getpid());
+        }
         if (go[1] >= 0)
                 close(go[1]);
         close(status[0]);

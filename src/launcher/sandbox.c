@@ -37,6 +37,7 @@ void emp_sandbox_free(struct emp_sandbox *sb)
         free(sb->hostname);
         emp_dirs_free(&sb->dirs);
         emp_cgroup_destroy(sb->cgroup);
+        free(sb->focus_entry);
         if (sb->home_fd >= 0)
                 close(sb->home_fd);
         *sb = (struct emp_sandbox){.home_fd = -1};

@@ -93,6 +93,8 @@ struct emp_sandbox {
         char **notes;        /* verbose notes: skipped grants, weakened mechanisms */
         struct emp_cgroup *cgroup;
         int home_fd; /* plan time: the app's own home when it is $HOME, else -1 */
+        bool focus;          /* --focus: focus this app once it runs */
+        char *focus_entry;   /* its entry in the running-apps registry */
 };
 
 void emp_sandbox_init(struct emp_sandbox *sb);
