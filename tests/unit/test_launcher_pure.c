@@ -17,6 +17,7 @@
 
 #include "common/fs.h"
 #include "launcher/cgroup.h"
+#include "launcher/focus.h"
 #include "launcher/idmap.h"
 #include "launcher/landlock.h"
 #include "launcher/subid.h"
@@ -132,6 +133,61 @@ static void test_mkdir_beneath_refuses_symlinks(void **state)
         close(base);
 }
 
+static void test_focus_weights(void **state)
+{
+        struct emp_focus_app game = {.app_id = "org.x.Game", .base_weight = 100};
+        struct emp_focus_app hog = {.app_id = "org.x.Hog", .base_weight = 50};
+        assert_int_equal(emp_focus_cpu_weight(NULL, &game), 100);
+        assert_int_equal(emp_focus_cpu_weight(NULL, &hog), 50); /* its own --cpu-weight back */
+        assert_int_equal(emp_focus_cpu_weight("org.x.Game", &game), EMP_FOCUS_WEIGHT_HIGH);
+        assert_int_equal(emp_focus_cpu_weight("org.x.Game", &hog), EMP_FOCUS_WEIGHT_LOW);
+}
+
+static void write_entry(const char *dir, const char *name, const char *text)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/running/%s", dir, name);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+/* The registry names cgroups to write to: entries pointing outside
+ * /sys/fs/cgroup, or of launchers that are gone, are never used. */
+static void test_focus_registry_rejects_bad_entries(void **state)
+{
+        char dir[] = "/tmp/empyra-focus-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char sub[512];
+        snprintf(sub, sizeof(sub), "%s/running", dir);
+        assert_int_equal(mkdir(sub, 0700), 0);
+        char text[512];
+        snprintf(text, sizeof(text), "app=org.x.Evil\npid=%ld\nweight=100\ncpu=/etc\nv2=0\nparent=\n", (long)getpid());
+        write_entry(dir, "org.x.Evil.1", text);
+        snprintf(text, sizeof(text), "app=org.x.Up\npid=%ld\nweight=100\ncpu=/sys/fs/cgroup/../../etc\nv2=0\nparent=\n",
+                 (long)getpid());
+        write_entry(dir, "org.x.Up.2", text);
+        write_entry(dir, "org.x.Dead.3", "app=org.x.Dead\npid=999999999\nweight=100\ncpu=/sys/fs/cgroup/empyra/x\nv2=1\nparent=\n");
+        write_entry(dir, "org.x.Junk.4", "garbage");
+        struct emp_focus_app *apps = NULL;
+        size_t n = 99;
+        assert_int_equal(emp_focus_list(dir, &apps, &n), 0);
+        assert_int_equal(n, 0);
+        emp_focus_list_free(apps, n);
+        char dead[512];
+        snprintf(dead, sizeof(dead), "%s/running/org.x.Dead.3", dir);
+        assert_int_not_equal(access(dead, F_OK), 0); /* a dead launcher's entry is dropped */
+        struct emp_error err = {0};
+        assert_int_equal(emp_focus_set(dir, "org.x.Evil", NULL, &err), -ESRCH);
+        char *focused = (char *)1;
+        assert_int_equal(emp_focus_get(dir, &focused), 0);
+        assert_null(focused);
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -143,6 +199,8 @@ int main(void)
                 cmocka_unit_test(test_cgroup_weight_to_shares),
                 cmocka_unit_test(test_landlock_rights_per_abi),
                 cmocka_unit_test(test_mkdir_beneath_refuses_symlinks),
+                cmocka_unit_test(test_focus_weights),
+                cmocka_unit_test(test_focus_registry_rejects_bad_entries),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,126 @@
+#!/bin/bash
+# t_focus.sh — focus (DESIGN.md §8): the focused app's cgroup gets a high cpu
+# weight, other Empyra apps a low one, Empyra's parent a high one; all is
+# restored on --clear and when the focused app exits; no cgroup outside
+# Empyra's is touched; without a cgroup of its own, --focus fails clearly.
+. "$TESTS/lib.sh"
+
+if ! is_root; then
+        run_sb --focus -- true
+        sb_is "$SB_RC" 125 "as a user without a delegated cgroup, --focus is refused (exit 125)"
+        like "$SB_ERR" "focus:.*cgroup" "... with a message naming focus and the missing cgroup"
+        "$EMPYRA" focus org.emptest.NotRunning >/dev/null 2>&1; rc=$?
+        is "$rc" 1 "empyra focus of an app that is not running fails (exit 1)"
+        done_testing
+fi
+
+# Every cgroup and cpu weight outside Empyra's own, to compare afterwards.
+snapshot() {
+        find /sys/fs/cgroup -path '*/empyra' -prune -o \( -name cpu.shares -o -name cpu.weight \) -print 2>/dev/null |
+                sort | while read -r f; do printf '%s %s\n' "$f" "$(cat "$f" 2>/dev/null)"; done
+}
+BEFORE=$(snapshot)
+
+GAME=$(app_id FocusGame)
+HOG=$(app_id FocusHog)
+PIDS=()
+start_app() {
+        "$EMPYRA" run --app="$1" "${@:2}" -- sleep 30 </dev/null >/dev/null 2>&1 &
+        PIDS+=($!)
+}
+at_exit 'kill "${PIDS[@]}" 2>/dev/null; wait'
+
+# Wait (bounded) until `empyra focus ID` succeeds, i.e. the app is registered.
+focus_when_up() {
+        local i
+        for i in $(seq 1 100); do
+                FOCUS_OUT=$("$EMPYRA" focus "$1" 2>&1) && return 0
+                sleep 0.1
+        done
+        return 1
+}
+# cgroup_of APP: the cpu cgroup the last focus output names for APP.
+cgroup_of() {
+        printf '%s\n' "$FOCUS_OUT" | sed -n "s/^cpu: $1 [a-z ,]*weight [0-9]* (\(.*\))\$/\1/p"
+}
+parent_of_output() {
+        printf '%s\n' "$FOCUS_OUT" | sed -n "s/^cpu: Empyra's parent cgroup weight [0-9]* (\(.*\))\$/\1/p" | head -1
+}
+# weight DIR: the cpu weight in v2 terms; v1 cpu.shares are mapped back
+# with the launcher's rule (shares = max(2, weight * 1024 / 100)).
+weight() {
+        if [ -f "$1/cpu.weight" ]; then cat "$1/cpu.weight"; return; fi
+        local s w
+        s=$(cat "$1/cpu.shares" 2>/dev/null) || { echo missing; return; }
+        for w in 1 100 10000; do
+                local e=$((w * 1024 / 100))
+                [ $e -lt 2 ] && e=2
+                [ "$s" = "$e" ] && { echo $w; return; }
+        done
+        echo "shares=$s"
+}
+
+start_app "$GAME"
+start_app "$HOG"
+if focus_when_up "$GAME"; then ok "empyra focus finds the running app"; else not_ok "empyra focus finds the running app"; diag "$FOCUS_OUT"; fi
+G=$(cgroup_of "$GAME")
+H=$(cgroup_of "$HOG")
+P=$(parent_of_output)
+ok_dirs='[ -d "$G" ] && [ -d "$H" ] && [ -d "$P" ]'
+sb_ok "the output names the game's, the hog's and Empyra's parent cgroups" "$ok_dirs"
+case "$G" in "$P"/*) ok "the app cgroups live under Empyra's own parent ($P)" ;; *) not_ok "the app cgroups live under Empyra's own parent"; diag "G=$G P=$P" ;; esac
+is "$(weight "$G")" 10000 "the focused app's cgroup gets weight 10000"
+is "$(weight "$H")" 1 "another Empyra app gets weight 1"
+is "$(weight "$P")" 10000 "Empyra's parent cgroup gets weight 10000 while an app is focused"
+like "$FOCUS_OUT" "not applied: " "what could not be applied is reported"
+
+"$EMPYRA" focus --clear >/dev/null
+is "$(weight "$G")" 100 "--clear restores the game's weight"
+is "$(weight "$H")" 100 "--clear restores the other app's weight"
+is "$(weight "$P")" 100 "--clear restores Empyra's parent weight"
+is "$("$EMPYRA" focus --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["focused"])')" None \
+        "empyra focus --json shows nothing focused"
+
+# Focus ends when the focused app exits.
+focus_when_up "$GAME" >/dev/null
+kill -TERM "${PIDS[0]}"
+wait "${PIDS[0]}" 2>/dev/null
+is "$("$EMPYRA" focus --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["focused"])')" None \
+        "focus is cleared when the focused app exits"
+is "$(weight "$H")" 100 "... and the other app's weight is restored"
+sb_ok "... and the exited app's cgroup is removed" '[ ! -d "$G" ]'
+
+# A new app started with --focus takes it.
+GAME2=$(app_id FocusGame2)
+start_app "$GAME2" --focus
+for i in $(seq 1 100); do
+        [ "$("$EMPYRA" focus --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["focused"])')" = "$GAME2" ] && break
+        sleep 0.1
+done
+is "$("$EMPYRA" focus --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["focused"])')" "$GAME2" \
+        "run --focus focuses the new app"
+is "$(weight "$H")" 1 "... and puts the running app in the background"
+
+# A new app launched while another is focused starts in the background.
+LATE=$(app_id FocusLate)
+start_app "$LATE"
+for i in $(seq 1 100); do
+        FOCUS_OUT=$("$EMPYRA" focus "$GAME2" 2>&1)
+        L=$(cgroup_of "$LATE")
+        [ -n "$L" ] && break
+        sleep 0.1
+done
+is "$(weight "$L")" 1 "an app started while another is focused gets the low weight"
+
+kill "${PIDS[@]}" 2>/dev/null
+wait 2>/dev/null
+PIDS=()
+AFTER=$(snapshot)
+if [ "$BEFORE" = "$AFTER" ]; then
+        ok "no cgroup outside Empyra's was created or had its cpu weight changed"
+else
+        not_ok "no cgroup outside Empyra's was created or had its cpu weight changed"
+        diag "$(diff <(printf '%s\n' "$BEFORE") <(printf '%s\n' "$AFTER") | head -20)"
+fi
+sb_ok "Empyra's parent cgroup is removed once no app uses it" '[ ! -d "$P" ]'
+done_testing
