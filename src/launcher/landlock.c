@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,6 +42,12 @@ struct emp_ll_ruleset_attr {
 
 int emp_landlock_abi(void)
 {
+        /* Fault injection for the tests of the failure path: it can only make
+         * a launch fail, or run weaker when --allow-weaker=landlock says so
+         * (and the launch prints it). */
+        const char *pretend = getenv("EMPYRA_TEST_PRETEND_NO_LANDLOCK");
+        if (pretend && strcmp(pretend, "1") == 0)
+                return 0;
         long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
         return abi < 0 ? 0 : (int)abi;
 }
