@@ -169,8 +169,13 @@ static int join_focus(struct emp_sandbox *sb, struct emp_error *err)
                 return 0; /* limits without a cpu cgroup: nothing to focus */
         if (r < 0)
                 return emp_error_errno(err, r, "focus: registering the app in %s", sb->dirs.runtime);
-        return sb->focus ? emp_focus_set(sb->dirs.runtime, sb->app_id, NULL, err)
-                         : emp_focus_apply(sb->dirs.runtime, NULL, err);
+        if (sb->focus)
+                return emp_focus_set(sb->dirs.runtime, sb->app_id, NULL, err);
+        /* Nothing focused: the new cgroup already has its own weight. */
+        _cleanup_free_ char *focused = NULL;
+        if (emp_focus_get(sb->dirs.runtime, &focused) < 0 || !focused)
+                return 0;
+        return emp_focus_apply(sb->dirs.runtime, NULL, err);
 }
 
 static int supervise(pid_t child, int status_rd)
