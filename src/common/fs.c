@@ -57,17 +57,35 @@ int emp_write_string(const char *path, const char *s)
         return (size_t)n == strlen(s) ? 0 : -EIO;
 }
 
+/* Read until EOF or max bytes, growing the buffer from an initial guess
+ * (the file's size when it says; proc files say 0). */
 int emp_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        _cleanup_free_ char *buf = malloc(max + 1);
+        struct stat st;
+        size_t cap = 4096;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+                cap = (size_t)st.st_size + 1;
+        if (cap > max + 1)
+                cap = max + 1;
+        _cleanup_free_ char *buf = malloc(cap);
         if (!buf)
                 return -ENOMEM;
         size_t len = 0;
-        while (len < max) {
-                ssize_t n = read(fd, buf + len, max - len);
+        for (;;) {
+                if (len == cap) {
+                        if (cap == max + 1)
+                                return -EFBIG;
+                        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+                        char *nb = realloc(buf, ncap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                        cap = ncap;
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -77,10 +95,13 @@ int emp_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
                         break;
                 len += (size_t)n;
         }
-        if (len == max) {
-                char extra;
-                if (read(fd, &extra, 1) > 0)
+        if (len == cap) { /* exactly full: room for the NUL */
+                if (cap == max + 1)
                         return -EFBIG;
+                char *nb = realloc(buf, cap + 1);
+                if (!nb)
+                        return -ENOMEM;
+                buf = nb;
         }
         buf[len] = '\0';
         if (ret_len)

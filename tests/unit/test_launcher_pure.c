@@ -133,6 +133,30 @@ static void test_mkdir_beneath_refuses_symlinks(void **state)
         close(base);
 }
 
+static void test_read_file_limits(void **state)
+{
+        char path[] = "/tmp/empyra-rf-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "0123456789", 10), 10);
+        close(fd);
+        char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(emp_read_file(path, 10, &buf, &len), 0); /* exactly max */
+        assert_int_equal(len, 10);
+        assert_string_equal(buf, "0123456789");
+        free(buf);
+        buf = (char *)1;
+        assert_int_equal(emp_read_file(path, 9, &buf, &len), -EFBIG);
+        assert_ptr_equal(buf, (char *)1); /* untouched on failure */
+        unlink(path);
+        /* proc files report size 0: read until EOF anyway */
+        assert_int_equal(emp_read_file("/proc/self/status", 1 << 20, &buf, &len), 0);
+        assert_true(len > 100 && strstr(buf, "Name:") == buf);
+        free(buf);
+        assert_int_equal(emp_read_file("/nonexistent/x", 10, &buf, &len), -ENOENT);
+}
+
 static void test_focus_weights(void **state)
 {
         struct emp_focus_app game = {.app_id = "org.x.Game", .base_weight = 100};
@@ -199,6 +223,7 @@ int main(void)
                 cmocka_unit_test(test_cgroup_weight_to_shares),
                 cmocka_unit_test(test_landlock_rights_per_abi),
                 cmocka_unit_test(test_mkdir_beneath_refuses_symlinks),
+                cmocka_unit_test(test_read_file_limits),
                 cmocka_unit_test(test_focus_weights),
                 cmocka_unit_test(test_focus_registry_rejects_bad_entries),
         };
