@@ -21,8 +21,10 @@ PKG_LIBS   := -Wl,-Bstatic -lglib-2.0 -lpcre2-8 -lsodium -lcap -ljansson -Wl,-Bd
 COMMON_SRC   := $(wildcard src/common/*.c)
 MANIFEST_SRC := $(wildcard src/manifest/*.c)
 LAUNCHER_SRC := $(wildcard src/launcher/*.c)
+POLICY_SRC   := $(wildcard src/policy/*.c)
+AUDIT_SRC    := $(wildcard src/audit/*.c)
 CLI_SRC      := $(wildcard src/cli/*.c)
-LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC)
+LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC) $(POLICY_SRC) $(AUDIT_SRC)
 LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/seccomp_filters.o
 CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
