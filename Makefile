@@ -88,6 +88,7 @@ demo: deps all
 bench: deps all
 	sh bench/launch
 	sh bench/compile
+	bash bench/frame-deadline
 
 PREFIX ?= /usr/local
 install: all
