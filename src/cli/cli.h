@@ -14,6 +14,7 @@ int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_unavailable(int argc, char **argv);
 int cmd_focus(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 void cli_usage(FILE *out);
 
 #define EMPYRA_VERSION "0.1.0"

@@ -11,7 +11,7 @@ static const struct emp_command commands[] = {
         {"help", cmd_help, "show this help"},
         /* Contract commands served by empyrad / empyra-integrityd, which are
          * not part of this build yet: they say so instead of pretending. */
-        {"ps", cmd_unavailable, "list running apps (needs empyrad)"},
+        {"ps", cmd_ps, "list running apps that have a cgroup of their own"},
         {"perms", cmd_unavailable, "show an app's permissions (needs empyrad)"},
         {"allow", cmd_unavailable, "allow a permission (needs empyrad)"},
         {"deny", cmd_unavailable, "deny a permission (needs empyrad)"},

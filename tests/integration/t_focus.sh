@@ -73,6 +73,10 @@ is "$(weight "$G")" 10000 "the focused app's cgroup gets weight 10000"
 is "$(weight "$H")" 1 "another Empyra app gets weight 1"
 is "$(weight "$P")" 10000 "Empyra's parent cgroup gets weight 10000 while an app is focused"
 like "$FOCUS_OUT" "not applied: " "what could not be applied is reported"
+PS=$("$EMPYRA" ps --json | python3 -c 'import json,sys
+apps = {a["app"]: a for a in json.load(sys.stdin)}
+print(sorted(k for k in apps if k.startswith("org.emptest.")), apps.get(sys.argv[1], {}).get("focused"))' "$GAME")
+is "$PS" "['$GAME', '$HOG'] True" "empyra ps --json lists both apps and marks the focused one"
 
 "$EMPYRA" focus --clear >/dev/null
 is "$(weight "$G")" 100 "--clear restores the game's weight"
