@@ -23,17 +23,20 @@ MANIFEST_SRC := $(wildcard src/manifest/*.c)
 LAUNCHER_SRC := $(wildcard src/launcher/*.c)
 POLICY_SRC   := $(wildcard src/policy/*.c)
 AUDIT_SRC    := $(wildcard src/audit/*.c)
+GATEWAY_SRC  := $(wildcard src/gateway/*.c)
+DAEMON_SRC   := $(wildcard src/daemon/*.c)
 CLI_SRC      := $(wildcard src/cli/*.c)
-LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC) $(POLICY_SRC) $(AUDIT_SRC)
+LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC) $(POLICY_SRC) $(AUDIT_SRC) $(GATEWAY_SRC)
 LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/seccomp_filters.o
 CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ   := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE_SRC    := $(wildcard tests/probes/*.c)
 PROBE_BIN    := $(PROBE_SRC:tests/probes/%.c=$(BUILD)/probes/%)
 
 .PHONY: all check demo bench deps clean fuzz tests install
-all: $(BUILD)/empyra
+all: $(BUILD)/empyra $(BUILD)/empyrad
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -55,6 +58,8 @@ $(BUILD)/libempyra.a: $(LIB_OBJ)
 	ar rcs $@ $^
 $(BUILD)/empyra: $(CLI_OBJ) $(BUILD)/libempyra.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+$(BUILD)/empyrad: $(DAEMON_OBJ) $(BUILD)/libempyra.a
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libempyra.a
 	@mkdir -p $(dir $@)
@@ -71,7 +76,11 @@ $(BUILD)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(MANIFEST_SRC) $(COMMON_SRC)
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs glib-2.0)
-fuzz: $(BUILD)/fuzz_manifest
+$(BUILD)/fuzz_policy_store: tests/fuzz/fuzz_policy_store.c $(POLICY_SRC) $(COMMON_SRC) $(MANIFEST_SRC)
+	@mkdir -p $(BUILD)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson glib-2.0)
+fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store
 
 deps:
 	@sh tools/install-deps.sh
@@ -93,6 +102,7 @@ bench: deps all
 PREFIX ?= /usr/local
 install: all
 	install -Dm755 $(BUILD)/empyra $(DESTDIR)$(PREFIX)/bin/empyra
+	install -Dm755 $(BUILD)/empyrad $(DESTDIR)$(PREFIX)/bin/empyrad
 	install -Dm644 docs/empyra.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra.1
 	install -Dm644 docs/empyra-run.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra-run.1
 	install -d $(DESTDIR)/etc/apparmor.d

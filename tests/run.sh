@@ -45,8 +45,8 @@ done
 # under a home directory other users cannot enter.
 STAGE=$(mktemp -d /tmp/empyra-tests.XXXXXX)
 chmod 755 "$STAGE"
-cp -r build/empyra build/probes tests/integration "$STAGE/"
-mkdir -p "$STAGE/asan" && cp build-asan/empyra "$STAGE/asan/empyra"
+cp -r build/empyra build/empyrad build/probes tests/integration "$STAGE/"
+mkdir -p "$STAGE/asan" && cp build-asan/empyra build-asan/empyrad "$STAGE/asan/"
 chmod -R a+rX "$STAGE"
 
 run_integration() {
@@ -76,18 +76,23 @@ if [ "$(id -u)" -eq 0 ]; then
                 XDG_RUNTIME_DIR="$RUNDIR" TERM=dumb TEST_DELEGATE_USER="$USERNAME"
 fi
 
-echo "== fuzzing the manifest parser (30 s)"
-if [ -x build/fuzz_manifest ]; then
-        FUZZDIR=$(mktemp -d)
-        cp tests/fuzz/corpus/* "$FUZZDIR/" 2>/dev/null
-        tally fuzz_manifest sh -c "build/fuzz_manifest -max_total_time=30 -rss_limit_mb=2048 '$FUZZDIR' \
-                >/dev/null 2>$FUZZDIR.log && echo 'ok - fuzz_manifest: no crash in 30 s' || \
-                { tail -40 $FUZZDIR.log; echo 'not ok - fuzz_manifest crashed'; }"
-        rm -rf "$FUZZDIR" "$FUZZDIR.log"
-else
-        echo "not ok - build/fuzz_manifest missing"
-        FAIL=$((FAIL + 1))
-fi
+# fuzz NAME SECONDS CORPUS: a short libFuzzer run; a crash fails the suite.
+fuzz() {
+        local bin=build/$1 secs=$2 corpus=$3 dir
+        if [ ! -x "$bin" ]; then
+                echo "not ok - $bin missing"
+                FAIL=$((FAIL + 1))
+                return
+        fi
+        dir=$(mktemp -d)
+        cp "$corpus"/* "$dir/" 2>/dev/null
+        tally "$1" sh -c "$bin -max_total_time=$secs -rss_limit_mb=2048 '$dir' >/dev/null 2>$dir.log && \
+                echo 'ok - $1: no crash in $secs s' || { tail -40 $dir.log; echo 'not ok - $1 crashed'; }"
+        rm -rf "$dir" "$dir.log"
+}
+echo "== fuzzing the parsers"
+fuzz fuzz_manifest 30 tests/fuzz/corpus
+fuzz fuzz_policy_store 20 tests/fuzz/corpus_policy
 
 rm -rf "$STAGE"
 echo

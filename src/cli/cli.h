@@ -15,6 +15,7 @@ int cmd_help(int argc, char **argv);
 int cmd_unavailable(int argc, char **argv);
 int cmd_focus(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_call(int argc, char **argv);
 void cli_usage(FILE *out);
 
 #define EMPYRA_VERSION "0.1.0"

@@ -9,6 +9,7 @@ static const struct emp_command commands[] = {
         {"run", cmd_run, "run a program in its own sandbox"},
         {"version", cmd_version, "print the version"},
         {"help", cmd_help, "show this help"},
+        {"call", cmd_call, "one raw control API call to empyrad (started on demand)"},
         /* Contract commands served by empyrad / empyra-integrityd, which are
          * not part of this build yet: they say so instead of pretending. */
         {"ps", cmd_ps, "list running apps that have a cgroup of their own"},

@@ -321,6 +321,14 @@ static int plan_grant_path(struct emp_sandbox *sb, const char *spec, const char 
                 return emp_error_set(err, -EINVAL,
                                      "--filesystem=%s: %s cannot be granted as a filesystem (use --device)",
                                      spec, dest);
+        for (size_t i = 0; sb->covers && sb->covers[i]; i++) {
+                size_t cl = strlen(sb->covers[i]);
+                if (strncmp(host, sb->covers[i], cl) == 0 && (host[cl] == '/' || host[cl] == '\0'))
+                        return emp_error_set(err, -EACCES,
+                                             "--filesystem=%s: %s is inside Empyra's own directory %s, which no "
+                                             "app ever sees",
+                                             spec, host, sb->covers[i]);
+        }
         if (access == EMP_FS_CREATE) {
                 int r = emp_mkdir_p(host, 0755);
                 if (r < 0)

@@ -1,0 +1,36 @@
+/* empyrad.c — the per-user gateway daemon's entry point: find the runtime
+ * directory, serve the control API until SIGTERM. Started on demand by
+ * `empyra` (or as a systemd user service). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/daemon.h"
+
+int main(int argc, char **argv)
+{
+        if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0)) {
+                printf("empyrad %s: Empyra's per-user gateway daemon (control API on "
+                       "$XDG_RUNTIME_DIR/empyra/empyrad.sock)\n",
+                       EMPYRAD_VERSION);
+                return 0;
+        }
+        struct emp_daemon d = {.lock_fd = -1, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1};
+        struct emp_error err = {0};
+        if (emp_dirs_init(&d.dirs) < 0) {
+                fprintf(stderr, "empyrad: cannot find the home and runtime directories\n");
+                return 1;
+        }
+        if (asprintf(&d.socket_path, "%s/empyrad.sock", d.dirs.runtime) < 0 ||
+            asprintf(&d.lock_path, "%s/empyrad.lock", d.dirs.runtime) < 0)
+                return 1;
+        int r = emp_daemon_run(&d, &err);
+        if (r < 0)
+                fprintf(stderr, "empyrad: %s\n", err.msg);
+        free(d.socket_path);
+        free(d.lock_path);
+        emp_dirs_free(&d.dirs);
+        return r == -EALREADY ? 0 : (r < 0 ? 1 : 0);
+}

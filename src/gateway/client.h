@@ -1,0 +1,11 @@
+/* client.h — talk to empyrad over its control socket, starting it on demand
+ * (DESIGN.md §1): the binary next to `empyra`, detached from the caller. */
+#pragma once
+#include <jansson.h>
+
+#include "common/error.h"
+
+/* Call method with params (stolen). On success *ret_reply is the reply's
+ * parameters and *ret_error NULL; an API error sets *ret_error (malloc'd
+ * name) and *ret_reply its parameters. Transport failures return -errno. */
+int emp_client_call(const char *method, json_t *params, json_t **ret_reply, char **ret_error, struct emp_error *err);

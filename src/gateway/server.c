@@ -1,0 +1,206 @@
+/* server.c — empyrad's event loop: one listening Unix socket, one signalfd,
+ * and at most EMP_DAEMON_MAX_CLIENTS control connections, all in one epoll.
+ * A misbehaving client loses its own connection, never the daemon. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "common/cleanup.h"
+#include "daemon.h"
+#include "methods.h"
+#include "peer.h"
+
+struct client {
+        int fd;
+        struct emp_api_reader reader;
+};
+
+static int open_lock(struct emp_daemon *d, struct emp_error *err)
+{
+        d->lock_fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (d->lock_fd < 0)
+                return emp_error_errno(err, -errno, "opening %s", d->lock_path);
+        if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
+                return emp_error_set(err, errno == EWOULDBLOCK ? -EALREADY : -errno,
+                                     "another empyrad already runs for this user (%s is locked)", d->lock_path);
+        return 0;
+}
+
+static int open_listener(struct emp_daemon *d, struct emp_error *err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(d->socket_path) >= sizeof(sa.sun_path))
+                return emp_error_set(err, -ENAMETOOLONG, "socket path %s is too long", d->socket_path);
+        strcpy(sa.sun_path, d->socket_path);
+        d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (d->listen_fd < 0)
+                return emp_error_errno(err, -errno, "socket");
+        /* We hold the lock, so a socket file left there is a dead daemon's. */
+        unlink(d->socket_path);
+        mode_t old = umask(0077);
+        int r = bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+        umask(old);
+        if (r < 0)
+                return emp_error_errno(err, -errno, "binding %s", d->socket_path);
+        if (listen(d->listen_fd, 64) < 0)
+                return emp_error_errno(err, -errno, "listen");
+        return 0;
+}
+
+static int epoll_add(int ep, int fd, void *ptr)
+{
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = ptr};
+        return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void client_close(struct emp_daemon *d, struct client *c)
+{
+        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        free(c);
+        d->n_clients--;
+}
+
+/* Replies are small; a client that does not read them within a second
+ * loses its connection (SO_SNDTIMEO) instead of blocking the daemon. */
+static int client_send(struct client *c, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                buf += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+struct dispatch_ctx {
+        struct emp_daemon *d;
+        struct client *c;
+};
+
+static int handle_message(const char *msg, size_t len, void *ctx_)
+{
+        struct dispatch_ctx *ctx = ctx_;
+        struct emp_api_request req = {0};
+        struct emp_error err = {0};
+        _cleanup_free_ char *out = NULL;
+        size_t out_len = 0;
+        if (emp_api_parse_request(msg, len, &req, &err) < 0) {
+                emp_api_error(EMP_API_ERR_INVALID, err.msg, &out, &out_len);
+        } else {
+                struct emp_method_result res = {0};
+                emp_methods_dispatch(ctx->d, req.method, req.params, &res);
+                if (res.error)
+                        emp_api_error(res.error, res.message, &out, &out_len);
+                else
+                        emp_api_reply(res.reply, &out, &out_len);
+                emp_api_request_free(&req);
+        }
+        return out ? client_send(ctx->c, out, out_len) : -ENOMEM;
+}
+
+static void client_readable(struct emp_daemon *d, struct client *c)
+{
+        char buf[16384];
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        struct dispatch_ctx ctx = {d, c};
+        if (n <= 0 || emp_api_reader_feed(&c->reader, buf, (size_t)n, handle_message, &ctx) < 0) {
+                if (n > 0 && c->reader.len >= EMP_API_MAX_MESSAGE) {
+                        _cleanup_free_ char *out = NULL;
+                        size_t len = 0;
+                        if (emp_api_error(EMP_API_ERR_INVALID, "message too long", &out, &len) == 0)
+                                client_send(c, out, len);
+                }
+                client_close(d, c);
+        }
+}
+
+static void accept_client(struct emp_daemon *d)
+{
+        int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        struct emp_error err = {0};
+        if (d->n_clients >= EMP_DAEMON_MAX_CLIENTS || emp_peer_check(fd, &err) < 0) {
+                _cleanup_free_ char *out = NULL;
+                size_t len = 0;
+                if (emp_api_error(EMP_API_ERR_DENIED, err.msg[0] ? err.msg : "too many connections", &out, &len) == 0)
+                        send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                close(fd);
+                return;
+        }
+        struct timeval tv = {.tv_sec = 1};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        struct client *c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(fd);
+                return;
+        }
+        c->fd = fd;
+        if (epoll_add(d->epoll_fd, fd, c) < 0) {
+                close(fd);
+                free(c);
+                return;
+        }
+        d->n_clients++;
+}
+
+int emp_daemon_run(struct emp_daemon *d, struct emp_error *err)
+{
+        int r;
+        if ((r = emp_dirs_ensure_runtime(&d->dirs)) < 0)
+                return emp_error_errno(err, r, "runtime directory %s", d->dirs.runtime);
+        if ((r = open_lock(d, err)) < 0 || (r = open_listener(d, err)) < 0)
+                return r;
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        d->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->signal_fd < 0 || d->epoll_fd < 0)
+                return emp_error_errno(err, -errno, "event loop setup");
+        if ((r = epoll_add(d->epoll_fd, d->listen_fd, &d->listen_fd)) < 0 ||
+            (r = epoll_add(d->epoll_fd, d->signal_fd, &d->signal_fd)) < 0)
+                return emp_error_errno(err, r, "event loop setup");
+        while (!d->stopping) {
+                struct epoll_event ev[16];
+                int n = epoll_wait(d->epoll_fd, ev, 16, -1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return emp_error_errno(err, -errno, "epoll_wait");
+                for (int i = 0; i < n; i++) {
+                        if (ev[i].data.ptr == &d->listen_fd)
+                                accept_client(d);
+                        else if (ev[i].data.ptr == &d->signal_fd)
+                                d->stopping = true;
+                        else
+                                client_readable(d, ev[i].data.ptr);
+                }
+        }
+        /* Clean shutdown: the socket goes first so clients start a new one. */
+        unlink(d->socket_path);
+        return 0;
+}
