@@ -16,6 +16,10 @@ int cmd_unavailable(int argc, char **argv);
 int cmd_focus(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_call(int argc, char **argv);
+int cmd_perms(int argc, char **argv);
+int cmd_decide(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 void cli_usage(FILE *out);
 
 #define EMPYRA_VERSION "0.1.0"

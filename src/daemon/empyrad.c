@@ -19,6 +19,7 @@ int main(int argc, char **argv)
         }
         struct emp_daemon d = {.lock_fd = -1, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1};
         struct emp_error err = {0};
+        emp_policy_store_init(&d.store);
         if (emp_dirs_init(&d.dirs) < 0) {
                 fprintf(stderr, "empyrad: cannot find the home and runtime directories\n");
                 return 1;
@@ -29,6 +30,9 @@ int main(int argc, char **argv)
         int r = emp_daemon_run(&d, &err);
         if (r < 0)
                 fprintf(stderr, "empyrad: %s\n", err.msg);
+        if (d.audit)
+                emp_audit_close(d.audit, NULL);
+        emp_policy_store_free(&d.store);
         free(d.socket_path);
         free(d.lock_path);
         emp_dirs_free(&d.dirs);

@@ -54,7 +54,7 @@ static int spawn_daemon(const char *log_path, struct emp_error *err)
         /* The daemon outlives this command: it must hold none of the
          * caller's descriptors (a shell's $(...) would wait on them). */
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         posix_spawn_file_actions_addclosefrom_np(&fa, 3);
         posix_spawnattr_init(&at);
         posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);

@@ -2,8 +2,10 @@
 #pragma once
 #include <stdbool.h>
 
+#include "audit/audit.h"
 #include "common/error.h"
 #include "common/xdg.h"
+#include "policy/store.h"
 
 struct emp_daemon {
         struct emp_dirs dirs;
@@ -15,6 +17,8 @@ struct emp_daemon {
         int signal_fd;
         unsigned n_clients;
         bool stopping;
+        struct emp_policy_store store; /* every app's user rules (policy.json) */
+        struct emp_audit *audit;        /* the audit log writer */
 };
 
 #define EMPYRAD_VERSION "0.1.0"

@@ -11,6 +11,9 @@
 #include "daemon.h"
 #include "launcher/focus.h"
 #include "manifest/manifest.h"
+#include "policy/permission.h"
+#include "policy/policy.h"
+#include <time.h>
 
 static void fail(struct emp_method_result *out, const char *error, const char *msg)
 {
@@ -99,6 +102,174 @@ static void m_focus_get(struct emp_daemon *d, json_t *params, struct emp_method_
         out->reply = focus_reply(d->dirs.runtime, none);
 }
 
+/* ---- policy ---- */
+
+static json_t *rules_json(const struct emp_policy *p)
+{
+        json_t *arr = json_array();
+        for (size_t i = 0; p && i < p->n_rules; i++) {
+                const struct emp_rule *r = &p->rules[i];
+                char *perm = NULL;
+                if (emp_permission_format(&r->perm, &perm) < 0)
+                        continue;
+                json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "permission", perm, "decision",
+                                      emp_decision_str(r->decision), "source", emp_source_str(r->source), "scope",
+                                      emp_scope_str(r->scope));
+                if (r->expires)
+                        json_object_set_new(o, "expires", json_integer((json_int_t)r->expires));
+                json_array_append_new(arr, o);
+                free(perm);
+        }
+        return arr;
+}
+
+static const char *param_app(json_t *params, struct emp_method_result *out)
+{
+        const char *app = json_string_value(json_object_get(params, "app"));
+        if (!app || !emp_app_id_valid(app)) {
+                fail(out, EMP_API_ERR_PARAMS, "\"app\" must be a valid app id");
+                return NULL;
+        }
+        return app;
+}
+
+/* Record a user's change in the audit log before it takes effect. */
+static int audit_change(struct emp_daemon *d, const char *app, const char *perm, const char *decision,
+                        struct emp_method_result *out)
+{
+        struct emp_audit_record rec = {.app = app, .instance = "-", .permission = perm, .decision = decision,
+                                       .source = "user"};
+        struct emp_error err = {0};
+        if (emp_audit_append(d->audit, &rec, &err) < 0) {
+                fail(out, EMP_API_ERR_FAILED, err.msg);
+                return -1;
+        }
+        return 0;
+}
+
+static void save_store(struct emp_daemon *d, const char *app, struct emp_method_result *out)
+{
+        struct emp_error err = {0};
+        if (emp_policy_store_save(d->dirs.config, &d->store, &err) < 0) {
+                fail(out, EMP_API_ERR_FAILED, err.msg);
+                return;
+        }
+        out->reply = json_pack("{s:s, s:o}", "app", app, "rules", rules_json(emp_policy_store_find(&d->store, app)));
+}
+
+static void m_policy_get(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        const char *app = param_app(params, out);
+        if (app)
+                out->reply =
+                        json_pack("{s:s, s:o}", "app", app, "rules", rules_json(emp_policy_store_find(&d->store, app)));
+}
+
+static void m_policy_set(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        const char *app = param_app(params, out);
+        const char *perm = json_string_value(json_object_get(params, "permission"));
+        const char *dec = json_string_value(json_object_get(params, "decision"));
+        const char *scope_s = json_string_value(json_object_get(params, "scope"));
+        enum emp_decision decision;
+        enum emp_scope scope = EMP_SCOPE_ALWAYS;
+        struct emp_error err = {0};
+        struct emp_permission parsed;
+        if (!app)
+                return;
+        if (!perm || emp_permission_parse(perm, &parsed, &err) < 0) {
+                fail(out, EMP_API_ERR_PARAMS, perm ? err.msg : "\"permission\" is required");
+                return;
+        }
+        if (!dec || emp_decision_from_str(dec, &decision) < 0) {
+                fail(out, EMP_API_ERR_PARAMS, "\"decision\" must be allow, deny or ask");
+                return;
+        }
+        if (scope_s && (emp_scope_from_str(scope_s, &scope) < 0 || scope == EMP_SCOPE_ONCE ||
+                        scope == EMP_SCOPE_UNTIL_EXIT)) {
+                fail(out, EMP_API_ERR_PARAMS, "\"scope\" must be always or 1h (once and until-exit answer prompts)");
+                return;
+        }
+        struct emp_policy *p = NULL;
+        if (emp_policy_store_get(&d->store, app, &p) < 0) {
+                fail(out, EMP_API_ERR_FAILED, "out of memory");
+                return;
+        }
+        if (audit_change(d, app, perm, dec, out) < 0)
+                return;
+        time_t expires = scope == EMP_SCOPE_HOUR ? time(NULL) + EMP_SCOPE_HOUR_SECONDS : 0;
+        if (emp_policy_set(p, perm, decision, EMP_SOURCE_USER, scope, expires, &err) < 0) {
+                fail(out, EMP_API_ERR_PARAMS, err.msg);
+                return;
+        }
+        save_store(d, app, out);
+}
+
+static void m_policy_reset(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        const char *app = param_app(params, out);
+        const char *perm = json_string_value(json_object_get(params, "permission"));
+        struct emp_permission parsed;
+        struct emp_error err = {0};
+        if (!app)
+                return;
+        if (perm && emp_permission_parse(perm, &parsed, &err) < 0) {
+                fail(out, EMP_API_ERR_PARAMS, err.msg);
+                return;
+        }
+        struct emp_policy *p = emp_policy_store_find(&d->store, app);
+        if (audit_change(d, app, perm ? perm : "*", "reset", out) < 0)
+                return;
+        if (p)
+                emp_policy_remove(p, perm ? &parsed : NULL, EMP_SOURCE_USER);
+        save_store(d, app, out);
+}
+
+/* ---- audit ---- */
+
+static void m_audit_read(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        const char *app = json_string_value(json_object_get(params, "app"));
+        json_t *lim = json_object_get(params, "limit");
+        json_int_t limit = json_is_integer(lim) ? json_integer_value(lim) : 100;
+        if ((app && !emp_app_id_valid(app)) || limit < 1 || limit > 10000) {
+                fail(out, EMP_API_ERR_PARAMS, "\"app\" must be an app id and \"limit\" 1..10000");
+                return;
+        }
+        emp_audit_flush(d->audit, NULL);
+        struct emp_audit_reader *r = NULL;
+        if (emp_audit_reader_open(d->dirs.state, app, EMP_AUDIT_READ_ROTATED, &r) < 0) {
+                fail(out, EMP_API_ERR_FAILED, "reading the audit log failed");
+                return;
+        }
+        json_t *arr = json_array();
+        struct emp_audit_entry e;
+        while (emp_audit_reader_next(r, &e) > 0) {
+                json_t *o = json_loadb(e.line, e.line_len, 0, NULL);
+                if (o)
+                        json_array_append_new(arr, o);
+                if ((json_int_t)json_array_size(arr) > limit)
+                        json_array_remove(arr, 0); /* keep the newest */
+        }
+        emp_audit_reader_free(r);
+        out->reply = json_pack("{s:o}", "entries", arr);
+}
+
+static void m_audit_verify(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        (void)params;
+        struct emp_audit_verify_result res = {0};
+        struct emp_error err = {0};
+        emp_audit_flush(d->audit, NULL); /* verify what is durable, not a line mid-write */
+        if (emp_audit_verify(d->dirs.state, &res, &err) < 0) {
+                fail(out, EMP_API_ERR_FAILED, err.msg);
+                return;
+        }
+        out->reply = json_pack("{s:s, s:b, s:s, s:I, s:I, s:s}", "status", emp_audit_status_name(res.status), "ok",
+                               res.status == EMP_AUDIT_OK, "file", res.file, "line", (json_int_t)res.line, "lines",
+                               (json_int_t)res.lines, "reason", res.reason);
+}
+
 static const struct {
         const char *name;
         void (*run)(struct emp_daemon *d, json_t *params, struct emp_method_result *out);
@@ -108,6 +279,11 @@ static const struct {
         {"io.empyra.Focus.Get", m_focus_get},
         {"io.empyra.Focus.Set", m_focus_set},
         {"io.empyra.Focus.Clear", m_focus_clear},
+        {"io.empyra.Policy.Get", m_policy_get},
+        {"io.empyra.Policy.Set", m_policy_set},
+        {"io.empyra.Policy.Reset", m_policy_reset},
+        {"io.empyra.Audit.Read", m_audit_read},
+        {"io.empyra.Audit.Verify", m_audit_verify},
 };
 
 void emp_methods_dispatch(struct emp_daemon *d, const char *method, json_t *params, struct emp_method_result *out)

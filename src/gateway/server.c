@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "common/cleanup.h"
+#include "common/fs.h"
 #include "daemon.h"
 #include "methods.h"
 #include "peer.h"
@@ -163,13 +164,40 @@ static void accept_client(struct emp_daemon *d)
         d->n_clients++;
 }
 
+/* The policy store and the audit log, opened once the lock is ours. A
+ * corrupt store or a damaged log is reported and set aside, never fatal:
+ * the daemon must come up to answer the apps. */
+static int open_state(struct emp_daemon *d, struct emp_error *err)
+{
+        struct emp_error e = {0};
+        int r = emp_policy_store_load(d->dirs.config, &d->store, &e);
+        if (r != 0)
+                fprintf(stderr, "empyrad: policy store %s/%s: %s%s\n", d->dirs.config, EMP_POLICY_STORE_FILE, e.msg,
+                        r > 0 ? " (using the last good copy)" : " (running on the defaults)");
+        r = emp_mkdir_p(d->dirs.state, 0700);
+        if (r < 0)
+                return emp_error_errno(err, r, "creating %s", d->dirs.state);
+        struct emp_audit_options opts = {.restart_damaged = true};
+        struct emp_audit_open_info info = {0};
+        emp_error_clear(&e);
+        r = emp_audit_open(d->dirs.state, &opts, &d->audit, &info, &e);
+        if (r < 0)
+                return emp_error_set(err, r, "audit log in %s: %s", d->dirs.state, e.msg);
+        if (info.moved_to[0])
+                fprintf(stderr, "empyrad: the audit log was damaged (%s); it was moved to %s/%s and a new one "
+                                "started\n",
+                        info.damage, d->dirs.state, info.moved_to);
+        return 0;
+}
+
 int emp_daemon_run(struct emp_daemon *d, struct emp_error *err)
 {
         int r;
         if ((r = emp_dirs_ensure_runtime(&d->dirs)) < 0)
                 return emp_error_errno(err, r, "runtime directory %s", d->dirs.runtime);
-        if ((r = open_lock(d, err)) < 0 || (r = open_listener(d, err)) < 0)
+        if ((r = open_lock(d, err)) < 0 || (r = open_state(d, err)) < 0 || (r = open_listener(d, err)) < 0)
                 return r;
+        signal(SIGXFSZ, SIG_IGN); /* a full disk fails a write; it must not kill us */
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
@@ -186,11 +214,14 @@ int emp_daemon_run(struct emp_daemon *d, struct emp_error *err)
                 return emp_error_errno(err, r, "event loop setup");
         while (!d->stopping) {
                 struct epoll_event ev[16];
-                int n = epoll_wait(d->epoll_fd, ev, 16, -1);
+                /* Audit lines become durable within a second (batched fsync). */
+                int n = epoll_wait(d->epoll_fd, ev, 16, emp_audit_flush_timeout_ms(d->audit));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return emp_error_errno(err, -errno, "epoll_wait");
+                if (emp_audit_flush_timeout_ms(d->audit) == 0)
+                        emp_audit_flush(d->audit, NULL);
                 for (int i = 0; i < n; i++) {
                         if (ev[i].data.ptr == &d->listen_fd)
                                 accept_client(d);
@@ -202,5 +233,5 @@ int emp_daemon_run(struct emp_daemon *d, struct emp_error *err)
         }
         /* Clean shutdown: the socket goes first so clients start a new one. */
         unlink(d->socket_path);
-        return 0;
+        return emp_audit_close(TAKE_PTR(d->audit), err);
 }

@@ -122,4 +122,58 @@ if is_root; then
         kill "$pid"
         wait "$pid" 2>/dev/null
 fi
+# --- policy and audit through empyrad (in private XDG dirs) ------------------------
+
+stop_daemon
+export XDG_CONFIG_HOME=$(mk_tmpdir) XDG_STATE_HOME=$(mk_tmpdir)
+PAPP=org.emptest.Policy_$$
+"$EMPYRA" allow "$PAPP" 'network:*.example.com:443' >/dev/null
+"$EMPYRA" deny "$PAPP" network:lan --for=1h >/dev/null
+"$EMPYRA" ask "$PAPP" filesystem:/srv/data:ro >/dev/null
+out=$("$EMPYRA" perms "$PAPP" --json)
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(sorted((r["permission"], r["decision"], r["scope"]) for r in json.load(sys.stdin)["rules"]))')" \
+        "[('filesystem:/srv/data:ro', 'ask', 'always'), ('network:*.example.com:443', 'allow', 'always'), ('network:lan', 'deny', '1h')]" \
+        "allow, deny --for=1h and ask are stored as user rules"
+check "the store is written to \$XDG_CONFIG_HOME/empyra/policy.json" test -s "$XDG_CONFIG_HOME/empyra/policy.json"
+check "... with the previous good copy beside it" test -s "$XDG_CONFIG_HOME/empyra/policy.json.good"
+"$EMPYRA" reset "$PAPP" network:lan >/dev/null
+out=$("$EMPYRA" perms "$PAPP")
+unlike "$out" "network:lan" "reset ID PERMISSION removes that rule"
+like "$out" "example.com" "... and keeps the others"
+"$EMPYRA" allow "$PAPP" 'bogus:thing' >/dev/null 2>"$XDG_STATE_HOME/err"; rc=$?
+is "$rc" 1 "a malformed permission is refused (exit 1)"
+like "$(cat "$XDG_STATE_HOME/err")" "bad permission" "... with a message naming it"
+"$EMPYRA" allow "$PAPP" 'network:x.org:80' --for=ever >/dev/null 2>&1; rc=$?
+is "$rc" 2 "an unknown option is a usage error (exit 2)"
+
+out=$("$EMPYRA" audit --app "$PAPP" --json)
+is "$(printf "%s\n" "$out" | grep -c .)" 4 "every change (3 set, 1 reset) left one audit line; the refused one none"
+like "$out" '"decision": *"reset"|"decision":"reset"' "... a reset is logged"
+like "$out" '"prev":' "... lines carry the chained hash"
+"$EMPYRA" audit verify >/dev/null; rc=$?
+is "$rc" 0 "empyra audit verify: intact"
+
+# A corrupt store falls back to the last good copy; the daemon still runs.
+stop_daemon
+printf '{"version": 1, "apps": {broken' >"$XDG_CONFIG_HOME/empyra/policy.json"
+out=$("$EMPYRA" perms "$PAPP" 2>&1); rc=$?
+is "$rc" 0 "empyrad starts with a corrupt policy.json"
+like "$out" "example.com" "... and serves the last good copy's rules"
+like "$(cat "$RUNTIME/empyrad.log" 2>/dev/null)" "policy store .*last good copy" "... and reports the corruption"
+
+# Tampering with the log is detected and located.
+stop_daemon
+python3 - "$XDG_STATE_HOME/empyra/audit.log" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split("\n")
+lines[1] = lines[1].replace("deny", "allo")
+open(p, "w").write("\n".join(lines))
+PY
+out=$("$EMPYRA" audit verify 2>&1); rc=$?
+is "$rc" 1 "an edited audit line: empyra audit verify fails (exit 1)"
+like "$out" "line 2" "... and names line 2"
+stop_daemon
+unset XDG_CONFIG_HOME XDG_STATE_HOME
+
 done_testing
