@@ -1,6 +1,7 @@
 /* chain.c — the audit log's cryptographic state: the key, the keyed line
  * hash, the MAC'd genesis and head files, and the list of rotated files. */
 #include "audit_internal.h"
+#include "common/fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,21 +32,6 @@ const char *audit_state_name(enum audit_state_kind kind)
         return state_file[kind];
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-        const char *p = data;
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
 
 /* Read a small file whole; -EFBIG when it holds more than size-1 bytes. */
 static int read_small_at(int dirfd, const char *name, char *buf, size_t size, size_t *ret_len)
@@ -111,7 +97,7 @@ int audit_key_create(int dirfd, unsigned char key[EMP_AUDIT_KEY_BYTES])
         if (fd < 0)
                 return -errno;
         randombytes_buf(fresh, sizeof(fresh));
-        r = write_all(fd, fresh, sizeof(fresh));
+        r = emp_write_all(fd, fresh, sizeof(fresh));
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         /* link(2) never replaces: if another writer won the race, its key
@@ -228,7 +214,7 @@ int audit_replace_file(int dirfd, const char *name, const void *data, size_t len
         _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        int r = write_all(fd, data, len);
+        int r = emp_write_all(fd, data, len);
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)

@@ -20,7 +20,7 @@ int emp_openat2(int dirfd, const char *path, int flags, unsigned long long resol
         return fd < 0 ? -errno : (int)fd;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int emp_write_all(int fd, const void *data, size_t len)
 {
         const char *p = data;
         while (len > 0) {
@@ -42,7 +42,7 @@ int emp_write_file_at(int dirfd, const char *name, const void *data, size_t len,
                 openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return -errno;
-        return write_all(fd, data, len);
+        return emp_write_all(fd, data, len);
 }
 
 int emp_write_string(const char *path, const char *s)

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Write all of data to fd, retrying short writes and EINTR. 0 or -errno. */
+int emp_write_all(int fd, const void *data, size_t len);
 /* Write data to dirfd/name (created with mode, truncated). 0 or -errno. */
 int emp_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 /* Write a string into an existing file (cgroup knobs, /proc files). */

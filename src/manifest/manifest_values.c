@@ -2,6 +2,7 @@
  * locations, sizes, network rules, hashes. Pure: a string in, a verdict out. */
 #include "manifest/manifest_internal.h"
 
+#include "common/names.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
@@ -437,31 +438,9 @@ static bool hostname_valid(const char *s, size_t n, bool allow_wildcard)
                 s += 2;
                 n -= 2;
         }
-        if (n == 0 || n > 253)
-                return false;
-        for (size_t i = 0, label = 0; i <= n; i++) {
-                if (i == n || s[i] == '.') {
-                        if (label == 0 || label > 63)
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                char c = s[i];
-                if (!(c == '-' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9')))
-                        return false;
-                label++;
-        }
-        return true;
+        return emp_hostname_valid(s, n);
 }
 
-/* A host made of digits, dots and '/' is meant as an IPv4 address. */
-static bool looks_ipv4(const char *s, size_t n)
-{
-        return n > 0 && strspn(s, "0123456789./") >= n;
-}
-
-/* "[IPv6]:PORT"; "[fd00::/8]:*" and "[fd00::]/8:*" both read naturally. */
 static bool bracket_host_port_valid(const char *s, bool allow_patterns)
 {
         const char *close = strchr(s, ']');
@@ -489,7 +468,7 @@ static bool host_port_valid(const char *s, bool allow_patterns)
         size_t n = (size_t)(port - s);
         if (memchr(s, ':', n))
                 return false; /* IPv6 needs brackets */
-        bool host_ok = looks_ipv4(s, n) ? cidr_valid(AF_INET, s, n, allow_patterns)
+        bool host_ok = emp_looks_ipv4(s, n) ? cidr_valid(AF_INET, s, n, allow_patterns)
                                         : hostname_valid(s, n, allow_patterns);
         return host_ok && parse_port(port + 1, allow_patterns);
 }

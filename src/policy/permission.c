@@ -2,6 +2,8 @@
  * that decides what a name means, so the store, CLI and gateway agree. */
 #include "permission.h"
 
+#include "common/names.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
@@ -361,32 +363,6 @@ static int parse_port(const char *s, uint16_t *ret)
         return 0;
 }
 
-bool emp_hostname_valid(const char *s, size_t n)
-{
-        if (n == 0 || n > 253)
-                return false;
-        for (size_t i = 0, label = 0; i <= n; i++) {
-                if (i == n || s[i] == '.') {
-                        if (label == 0 || label > 63)
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                char c = s[i];
-                if (!(c == '-' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9')))
-                        return false;
-                label++;
-        }
-        return true;
-}
-
-/* Same reading as the manifest's: a host of digits, dots and '/' is IPv4. */
-static bool looks_ipv4(const char *s, size_t n)
-{
-        return n > 0 && strspn(s, "0123456789./") >= n;
-}
-
 /* ADDR or ADDR/LEN (len_s NULL when absent) into p, in canonical form:
  * mapped IPv6 becomes IPv4, host bits are cleared, a full-length range is
  * a plain address. */
@@ -518,7 +494,7 @@ static int parse_net_host(const char *rest, struct emp_permission *p, const char
                 } else if (strcmp(host, "*") == 0) {
                         p->host = EMP_HOST_ANY;
                         r = 0;
-                } else if (looks_ipv4(host, strlen(host))) {
+                } else if (emp_looks_ipv4(host, strlen(host))) {
                         if (slash)
                                 *slash = '\0';
                         r = parse_host_addr(AF_INET, host, slash ? slash + 1 : NULL, p, why);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "common/error.h"
+#include "common/names.h"
 
 /* Longest permission name accepted: a PATH_MAX path plus prefix and suffix. */
 #define EMP_PERMISSION_MAX 4200
@@ -98,8 +99,7 @@ int emp_path_normalize(const char *path, char *buf, size_t size);
 /* Whether prefix (normalised) is path (normalised) or a parent of it. */
 bool emp_path_has_prefix(const char *path, const char *prefix);
 
-/* Validate a DNS name (labels of [A-Za-z0-9_-], 1..63 each, 253 in all). */
-bool emp_hostname_valid(const char *s, size_t n);
+/* emp_hostname_valid(): common/names.h */
 
 /* Address helpers. */
 /* Text form without brackets ("10.1.2.3", "fe80::1"); normalised. */

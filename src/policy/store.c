@@ -24,6 +24,8 @@
  * stored source (defaults are computed). The file is at most 4 MiB. */
 #include "store.h"
 
+#include "manifest/manifest.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -57,36 +59,10 @@ void emp_policy_store_free(struct emp_policy_store *s)
         emp_policy_store_init(s);
 }
 
-static bool app_id_element_valid(const char *s, size_t n)
-{
-        if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if (!(c == '_' || c == '-' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      (c >= '0' && c <= '9')))
-                        return false;
-        }
-        return true;
-}
-
-/* The manifest's rule, repeated here so the store (and its fuzzer) stand
- * alone; test_policy_store checks the two agree on the cases that matter. */
+/* The manifest's rule: one definition for every place an app id is read. */
 bool emp_policy_app_id_valid(const char *id)
 {
-        if (!id || strlen(id) > 255)
-                return false;
-        size_t elements = 0;
-        for (const char *p = id;; p++) {
-                size_t n = strcspn(p, ".");
-                if (!app_id_element_valid(p, n))
-                        return false;
-                elements++;
-                p += n;
-                if (!*p)
-                        break;
-        }
-        return elements >= 2;
+        return emp_app_id_valid(id);
 }
 
 struct emp_policy *emp_policy_store_find(const struct emp_policy_store *s, const char *app_id)
@@ -487,19 +463,6 @@ int emp_policy_store_load(const char *dir, struct emp_policy_store *ret, struct 
         return emp_error_set(err, e, "%s; %s; using defaults", main_err.msg, good_err.msg);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, data, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                data += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
 
 /* A fresh temporary beside name: ".NAME.XXXXXX", 0600, opened O_EXCL. */
 static int open_temp(int dfd, const char *name, char *tmp, size_t size)
@@ -530,7 +493,7 @@ static int replace_file(int dfd, const char *name, const char *data, size_t len)
         int fd = open_temp(dfd, name, tmp, sizeof(tmp));
         if (fd < 0)
                 return fd;
-        int e = write_all(fd, data, len);
+        int e = emp_write_all(fd, data, len);
         if (e == 0 && fsync(fd) < 0)
                 e = -errno;
         if (close(fd) < 0 && e == 0)
