@@ -52,3 +52,28 @@ say "A broken manifest is refused with file, line and key"
 printf '[Application]\nname=org.empyra.Broken\n[Context]\nsockets=wayland;telepathy;\n' > "$DEMO/broken.ini"
 "$E" run --manifest="$DEMO/broken.ini" -- /bin/true; echo "exit status: $?"
 rm -f /tmp/empyra-demo-host-file.$$
+
+if [ "$(id -u)" -eq 0 ]; then
+        say "Focus: the app in front gets the CPU (empyra focus)"
+        "$E" run --app=org.empyra.DemoGame -- sleep 5 </dev/null >/dev/null 2>&1 &
+        g=$!
+        "$E" run --app=org.empyra.DemoBackground -- sleep 5 </dev/null >/dev/null 2>&1 &
+        b=$!
+        sleep 0.5
+        "$E" ps
+        "$E" focus org.empyra.DemoGame
+        echo "--- clear:"
+        "$E" focus --clear | head -3
+        kill $g $b 2>/dev/null
+        wait 2>/dev/null
+
+        say "The gateway daemon: user rules and a tamper-evident audit log"
+        # A private empyrad for the demo: its own runtime, config and state dirs.
+        mkdir -m 700 "$DEMO/run"
+        export XDG_RUNTIME_DIR="$DEMO/run" XDG_CONFIG_HOME="$DEMO/config" XDG_STATE_HOME="$DEMO/state"
+        "$E" allow org.empyra.Demo 'network:*.example.com:443'
+        "$E" deny org.empyra.Demo network:lan --for=1h
+        "$E" audit --app org.empyra.Demo
+        "$E" audit verify
+        pkill -n -x -u 0 empyrad 2>/dev/null
+fi
