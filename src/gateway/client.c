@@ -76,11 +76,20 @@ static int connect_or_start(struct emp_error *err)
         char path[PATH_MAX], log_path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/empyrad.sock", dirs.runtime);
         snprintf(log_path, sizeof(log_path), "%s/empyrad.log", dirs.runtime);
-        emp_dirs_free(&dirs);
         int fd = try_connect(path);
-        if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED))
+        if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED)) {
+                emp_dirs_free(&dirs);
                 return fd >= 0 ? fd : emp_error_errno(err, fd, "connecting to %s", path);
-        int r = spawn_daemon(log_path, err);
+        }
+        /* First use: the runtime dir (and so the daemon's log) may not exist. */
+        int r = emp_dirs_ensure_runtime(&dirs);
+        if (r < 0) {
+                emp_error_errno(err, r, "runtime directory %s", dirs.runtime);
+                emp_dirs_free(&dirs);
+                return r;
+        }
+        emp_dirs_free(&dirs);
+        r = spawn_daemon(log_path, err);
         if (r < 0)
                 return r;
         for (int i = 0; i < 200; i++) { /* up to 2 s for it to bind */

@@ -9,7 +9,14 @@ RUNTIME=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/empyra}
 [ -n "$RUNTIME" ] || RUNTIME=$( [ -d "/run/user/$(id -u)" ] && echo "/run/user/$(id -u)/empyra" || echo "${TMPDIR:-/tmp}/empyra-$(id -u)")
 SOCK=$RUNTIME/empyrad.sock
 
-daemon_pids() { pgrep -u "$(id -u)" -x empyrad | sort; }
+# Live empyrad processes of this user (an exited one may linger as a zombie
+# until its new parent reaps it: not counted).
+daemon_pids() {
+        local p
+        for p in $(pgrep -u "$(id -u)" -x empyrad); do
+                case "$(ps -o stat= -p "$p" 2>/dev/null)" in Z* | "") ;; *) echo "$p" ;; esac
+        done | sort
+}
 stop_daemon() {
         local p
         for p in $(daemon_pids); do kill -TERM "$p"; done
