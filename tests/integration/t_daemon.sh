@@ -129,6 +129,16 @@ if is_root; then
         kill "$pid"
         wait "$pid" 2>/dev/null
 fi
+# --- first use: no runtime directory of Empyra's yet ----------------------------------
+
+FRESH=$(mk_tmpdir)
+chmod 700 "$FRESH"
+out=$(XDG_RUNTIME_DIR=$FRESH "$EMPYRA" call io.empyra.Daemon.Version 2>&1)
+like "$out" '"version"' "on first use (no \$XDG_RUNTIME_DIR/empyra yet) empyrad starts and answers"
+check "... with its socket in the new runtime dir" test -S "$FRESH/empyra/empyrad.sock"
+fp=$(for p in $(pgrep -u "$(id -u)" -x empyrad); do tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$FRESH" && echo "$p"; done)
+[ -n "$fp" ] && kill -TERM $fp
+
 # --- policy and audit through empyrad (in private XDG dirs) ------------------------
 
 stop_daemon
