@@ -133,10 +133,13 @@ fi
 
 FRESH=$(mk_tmpdir)
 chmod 700 "$FRESH"
-out=$(XDG_RUNTIME_DIR=$FRESH "$EMPYRA" call io.empyra.Daemon.Version 2>&1)
+# (own state and config too: one audit writer per state dir, and the running
+# empyrad holds the default one)
+out=$(XDG_RUNTIME_DIR=$FRESH XDG_STATE_HOME=$FRESH/state XDG_CONFIG_HOME=$FRESH/config \
+        "$EMPYRA" call io.empyra.Daemon.Version 2>&1)
 like "$out" '"version"' "on first use (no \$XDG_RUNTIME_DIR/empyra yet) empyrad starts and answers"
 check "... with its socket in the new runtime dir" test -S "$FRESH/empyra/empyrad.sock"
-fp=$(for p in $(pgrep -u "$(id -u)" -x empyrad); do tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$FRESH" && echo "$p"; done)
+fp=$(for p in $(pgrep -u "$(id -u)" -x empyrad); do tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qx "XDG_RUNTIME_DIR=$FRESH" && echo "$p"; done 2>/dev/null)
 [ -n "$fp" ] && kill -TERM $fp
 
 # --- policy and audit through empyrad (in private XDG dirs) ------------------------
