@@ -109,6 +109,8 @@ install: all
 	install -Dm755 $(BUILD)/empyrad $(DESTDIR)$(PREFIX)/bin/empyrad
 	install -Dm644 docs/empyra.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra.1
 	install -Dm644 docs/empyra-run.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra-run.1
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user
+	sed 's|@BINDIR@|$(PREFIX)/bin|' data/systemd/empyrad.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/user/empyrad.service
 	install -d $(DESTDIR)/etc/apparmor.d
 	sed 's|@BINDIR@|$(PREFIX)/bin|' data/apparmor/empyra.in > $(DESTDIR)/etc/apparmor.d/empyra
 
