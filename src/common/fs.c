@@ -47,7 +47,8 @@ int emp_write_file_at(int dirfd, const char *name, const void *data, size_t len,
 
 int emp_write_string(const char *path, const char *s)
 {
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        /* O_TRUNC is a no-op on kernel knobs and keeps plain files exact. */
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         /* Kernel knobs take one write; a short write is an error there. */

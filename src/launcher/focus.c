@@ -14,6 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "governor.h"
 
 uint32_t emp_focus_cpu_weight(const char *focused, const struct emp_focus_app *a)
 {
@@ -240,7 +241,6 @@ static void report_unavailable(FILE *report, const struct emp_focus_app *apps, s
                 snprintf(probe, sizeof(probe), "%s/memory.low", apps[0].cpu_dir);
         if (!v2 || access(probe, F_OK) < 0)
                 fprintf(report, "not applied: memory.low (no cgroup v2 memory controller for the app here)\n");
-        fprintf(report, "not applied: CPU governor (needs Empyra's privileged helper, not in this build)\n");
         fprintf(report, "not applied: screensaver inhibit (needs empyrad's session bus client, not in this build)\n");
 }
 
@@ -285,6 +285,7 @@ int emp_focus_apply(const char *runtime, FILE *report, struct emp_error *err)
         }
         if (focused)
                 report_unavailable(report, apps, n);
+        emp_governor_apply(runtime, focused != NULL, report);
         emp_focus_list_free(apps, n);
         return first_err;
 }

@@ -119,6 +119,27 @@ is "$(weight "$L")" 1 "an app started while another is focused gets the low weig
 kill "${PIDS[@]}" 2>/dev/null
 wait 2>/dev/null
 PIDS=()
+
+# The CPU governor extra, on a stand-in cpufreq tree (this VM has none).
+FAKE=$(mk_tmpdir)
+for c in 0 1; do
+        mkdir -p "$FAKE/cpu$c/cpufreq"
+        echo powersave >"$FAKE/cpu$c/cpufreq/scaling_governor"
+        echo "performance powersave" >"$FAKE/cpu$c/cpufreq/scaling_available_governors"
+done
+export EMPYRA_TEST_SYSFS_CPU=$FAKE
+GOV=$(app_id FocusGov)
+start_app "$GOV"
+focus_when_up "$GOV"
+like "$FOCUS_OUT" "governor: performance on 2 of 2" "focus sets the performance governor (and says so)"
+is "$(cat "$FAKE"/cpu*/cpufreq/scaling_governor | tr '\n' ' ')" "performance performance " "... on every CPU"
+kill -TERM "${PIDS[0]}"
+wait "${PIDS[0]}" 2>/dev/null
+PIDS=()
+is "$(cat "$FAKE"/cpu*/cpufreq/scaling_governor | tr '\n' ' ')" "powersave powersave " \
+        "the previous governors come back when the focused app exits"
+unset EMPYRA_TEST_SYSFS_CPU
+
 AFTER=$(snapshot)
 if [ "$BEFORE" = "$AFTER" ]; then
         ok "no cgroup outside Empyra's was created or had its cpu weight changed"
