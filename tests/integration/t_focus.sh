@@ -132,11 +132,12 @@ GOV=$(app_id FocusGov)
 start_app "$GOV"
 focus_when_up "$GOV"
 like "$FOCUS_OUT" "governor: performance on 2 of 2" "focus sets the performance governor (and says so)"
-is "$(cat "$FAKE"/cpu*/cpufreq/scaling_governor | tr '\n' ' ')" "performance performance " "... on every CPU"
+governors() { local f; for f in "$FAKE"/cpu*/cpufreq/scaling_governor; do printf '%s ' "$(cat "$f")"; done; }
+is "$(governors)" "performance performance " "... on every CPU"
 kill -TERM "${PIDS[0]}"
 wait "${PIDS[0]}" 2>/dev/null
 PIDS=()
-is "$(cat "$FAKE"/cpu*/cpufreq/scaling_governor | tr '\n' ' ')" "powersave powersave " \
+is "$(governors)" "powersave powersave " \
         "the previous governors come back when the focused app exits"
 unset EMPYRA_TEST_SYSFS_CPU
 
