@@ -4,7 +4,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := glib-2.0 libseccomp libcap libsodium jansson
+PKGS    := glib-2.0 gio-2.0 libseccomp libcap libsodium jansson
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
            -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -Isrc -I$(BUILD)/gen
@@ -58,8 +58,11 @@ $(BUILD)/libempyra.a: $(LIB_OBJ)
 	ar rcs $@ $^
 $(BUILD)/empyra: $(CLI_OBJ) $(BUILD)/libempyra.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+# empyrad uses GDBus, so it takes GLib as shared libraries (one GLib per
+# process); its start-up time does not matter the way a launch's does.
+DAEMON_LIBS := $(shell pkg-config --libs gio-2.0 glib-2.0 libcap libsodium jansson 2>/dev/null) -pthread
 $(BUILD)/empyrad: $(DAEMON_OBJ) $(BUILD)/libempyra.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libempyra.a
 	@mkdir -p $(dir $@)
@@ -70,7 +73,14 @@ $(BUILD)/probes/%: tests/probes/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -pthread -static $< -o $@
 
-tests: all $(UNIT_BIN) $(PROBE_BIN)
+# Test helpers that stand in for desktop services (dynamic: they use GDBus).
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror $(shell pkg-config --cflags gio-2.0) $< -o $@ \
+	      $(shell pkg-config --libs gio-2.0)
+HELPER_BIN := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+
+tests: all $(UNIT_BIN) $(PROBE_BIN) $(HELPER_BIN)
 
 $(BUILD)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(MANIFEST_SRC) $(COMMON_SRC)
 	@mkdir -p $(BUILD)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "common/xdg.h"
+#include "gateway/client.h"
 #include "launcher/focus.h"
 #include "manifest/manifest.h"
 
@@ -81,6 +82,8 @@ int cmd_focus(int argc, char **argv)
         char *focused = NULL;
         if (clear || app)
                 r = emp_focus_set(dirs.runtime, clear ? NULL : app, mem, &err);
+        if (r == 0 && (clear || app))
+                emp_client_focus_sync(app != NULL, mem);
         if (r == 0)
                 r = emp_focus_get(dirs.runtime, &focused);
         fclose(mem);

@@ -32,6 +32,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "empyrad: %s\n", err.msg);
         if (d.audit)
                 emp_audit_close(d.audit, NULL);
+        emp_screensaver_free(d.screensaver);
         emp_policy_store_free(&d.store);
         free(d.socket_path);
         free(d.lock_path);

@@ -68,7 +68,7 @@ static int spawn_daemon(const char *log_path, struct emp_error *err)
         return 0;
 }
 
-static int connect_or_start(struct emp_error *err)
+static int connect_or_start(bool start, struct emp_error *err)
 {
         struct emp_dirs dirs;
         if (emp_dirs_init(&dirs) < 0)
@@ -77,8 +77,10 @@ static int connect_or_start(struct emp_error *err)
         snprintf(path, sizeof(path), "%s/empyrad.sock", dirs.runtime);
         snprintf(log_path, sizeof(log_path), "%s/empyrad.log", dirs.runtime);
         int fd = try_connect(path);
-        if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED)) {
+        if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED) || !start) {
                 emp_dirs_free(&dirs);
+                if (fd < 0 && !start)
+                        return -ENOENT;
                 return fd >= 0 ? fd : emp_error_errno(err, fd, "connecting to %s", path);
         }
         /* First use: the runtime dir (and so the daemon's log) may not exist. */
@@ -129,14 +131,15 @@ static int read_reply(int fd, json_t **ret, struct emp_error *err)
         }
 }
 
-int emp_client_call(const char *method, json_t *params, json_t **ret_reply, char **ret_error, struct emp_error *err)
+static int client_call(bool start, const char *method, json_t *params, json_t **ret_reply, char **ret_error,
+                       struct emp_error *err)
 {
         _cleanup_free_ char *msg = NULL;
         size_t len = 0;
         int r = emp_api_format_request(method, params, &msg, &len);
         if (r < 0)
                 return r;
-        _cleanup_close_ int fd = connect_or_start(err);
+        _cleanup_close_ int fd = connect_or_start(start, err);
         if (fd < 0)
                 return fd;
         if (write(fd, msg, len) != (ssize_t)len)
@@ -150,4 +153,50 @@ int emp_client_call(const char *method, json_t *params, json_t **ret_reply, char
         *ret_reply = p ? json_incref(p) : json_object();
         json_decref(o);
         return 0;
+}
+
+int emp_client_call(const char *method, json_t *params, json_t **ret_reply, char **ret_error, struct emp_error *err)
+{
+        return client_call(true, method, params, ret_reply, ret_error, err);
+}
+
+int emp_client_call_running(const char *method, json_t *params, json_t **ret_reply, char **ret_error,
+                            struct emp_error *err)
+{
+        return client_call(false, method, params, ret_reply, ret_error, err);
+}
+
+void emp_client_focus_sync(bool start, FILE *report)
+{
+        /* Taking an inhibition needs a session bus; releasing one goes to
+         * whichever empyrad holds it. */
+        if (start && !getenv("DBUS_SESSION_BUS_ADDRESS")) {
+                if (report)
+                        fprintf(report, "not applied: screensaver inhibit (no session bus: "
+                                        "DBUS_SESSION_BUS_ADDRESS is not set)\n");
+                return;
+        }
+        json_t *reply = NULL;
+        char *error = NULL;
+        struct emp_error err = {0};
+        int r = start ? emp_client_call("io.empyra.Focus.Sync", json_object(), &reply, &error, &err)
+                      : emp_client_call_running("io.empyra.Focus.Sync", json_object(), &reply, &error, &err);
+        if (r < 0) {
+                if (report && r != -ENOENT)
+                        fprintf(report, "not applied: screensaver inhibit (%s)\n", err.msg);
+                return;
+        }
+        const char *keys[] = {"applied", "not_applied"};
+        for (size_t k = 0; k < 2 && report; k++) {
+                size_t i;
+                json_t *v;
+                json_array_foreach(json_object_get(reply, keys[k]), i, v)
+                {
+                        const char *line = json_string_value(v);
+                        if (line && strstr(line, "screensaver"))
+                                fprintf(report, "%s%s\n", k ? "not applied: " : "", line);
+                }
+        }
+        free(error);
+        json_decref(reply);
 }

@@ -2,6 +2,8 @@
  * (DESIGN.md §1): the binary next to `empyra`, detached from the caller. */
 #pragma once
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
 
 #include "common/error.h"
 
@@ -9,3 +11,11 @@
  * parameters and *ret_error NULL; an API error sets *ret_error (malloc'd
  * name) and *ret_reply its parameters. Transport failures return -errno. */
 int emp_client_call(const char *method, json_t *params, json_t **ret_reply, char **ret_error, struct emp_error *err);
+/* The same without starting empyrad: -ENOENT (err untouched) when none runs. */
+int emp_client_call_running(const char *method, json_t *params, json_t **ret_reply, char **ret_error,
+                            struct emp_error *err);
+
+/* Tell empyrad the focus files changed, so the screensaver follows; the
+ * outcome goes to report ("screensaver: ..." or "not applied: ..."). With
+ * start, empyrad is started when a session bus exists. */
+void emp_client_focus_sync(bool start, FILE *report);

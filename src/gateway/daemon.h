@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/xdg.h"
 #include "policy/store.h"
+#include "screensaver.h"
 
 struct emp_daemon {
         struct emp_dirs dirs;
@@ -19,6 +20,7 @@ struct emp_daemon {
         bool stopping;
         struct emp_policy_store store; /* every app's user rules (policy.json) */
         struct emp_audit *audit;        /* the audit log writer */
+        struct emp_screensaver *screensaver; /* focus's inhibition, held here */
 };
 
 #define EMPYRAD_VERSION "0.1.0"

@@ -64,6 +64,20 @@ static json_t *focus_reply(const char *runtime, char *report)
         return o;
 }
 
+/* The screensaver follows the focus state file, whoever changed it. */
+static void screensaver_follow(struct emp_daemon *d, json_t *reply)
+{
+        char *focused = NULL;
+        emp_focus_get(d->dirs.runtime, &focused);
+        emp_screensaver_sync(d->screensaver, focused);
+        free(focused);
+        const char *st = emp_screensaver_status(d->screensaver);
+        if (strncmp(st, "not applied: ", 13) == 0)
+                json_array_append_new(json_object_get(reply, "not_applied"), json_string(st + 13));
+        else
+                json_array_append_new(json_object_get(reply, "applied"), json_pack("s++", "screensaver: ", st, ""));
+}
+
 static void focus_change(struct emp_daemon *d, const char *app, struct emp_method_result *out)
 {
         char *report = NULL;
@@ -76,6 +90,8 @@ static void focus_change(struct emp_daemon *d, const char *app, struct emp_metho
                 fail(out, r == -ESRCH ? EMP_API_ERR_NOT_FOUND : EMP_API_ERR_FAILED, err.msg);
         else
                 out->reply = focus_reply(d->dirs.runtime, report ? report : (char[]){""});
+        if (out->reply)
+                screensaver_follow(d, out->reply);
         free(report);
 }
 
@@ -100,6 +116,15 @@ static void m_focus_get(struct emp_daemon *d, json_t *params, struct emp_method_
         (void)params;
         char none[] = "";
         out->reply = focus_reply(d->dirs.runtime, none);
+}
+
+/* A command or launcher changed the focus files itself: follow them. */
+static void m_focus_sync(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        (void)params;
+        char none[] = "";
+        out->reply = focus_reply(d->dirs.runtime, none);
+        screensaver_follow(d, out->reply);
 }
 
 /* ---- policy ---- */
@@ -279,6 +304,7 @@ static const struct {
         {"io.empyra.Focus.Get", m_focus_get},
         {"io.empyra.Focus.Set", m_focus_set},
         {"io.empyra.Focus.Clear", m_focus_clear},
+        {"io.empyra.Focus.Sync", m_focus_sync},
         {"io.empyra.Policy.Get", m_policy_get},
         {"io.empyra.Policy.Set", m_policy_set},
         {"io.empyra.Policy.Reset", m_policy_reset},

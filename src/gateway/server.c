@@ -19,6 +19,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "daemon.h"
+#include "launcher/focus.h"
 #include "methods.h"
 #include "peer.h"
 
@@ -197,6 +198,12 @@ int emp_daemon_run(struct emp_daemon *d, struct emp_error *err)
                 return emp_error_errno(err, r, "runtime directory %s", d->dirs.runtime);
         if ((r = open_lock(d, err)) < 0 || (r = open_state(d, err)) < 0 || (r = open_listener(d, err)) < 0)
                 return r;
+        /* Focus state outlives the daemon (files): take up its extras again. */
+        d->screensaver = emp_screensaver_new();
+        char *focused = NULL;
+        if (emp_focus_get(d->dirs.runtime, &focused) == 0 && focused)
+                emp_screensaver_sync(d->screensaver, focused);
+        free(focused);
         signal(SIGXFSZ, SIG_IGN); /* a full disk fails a write; it must not kill us */
         sigset_t set;
         sigemptyset(&set);

@@ -241,7 +241,6 @@ static void report_unavailable(FILE *report, const struct emp_focus_app *apps, s
                 snprintf(probe, sizeof(probe), "%s/memory.low", apps[0].cpu_dir);
         if (!v2 || access(probe, F_OK) < 0)
                 fprintf(report, "not applied: memory.low (no cgroup v2 memory controller for the app here)\n");
-        fprintf(report, "not applied: screensaver inhibit (needs empyrad's session bus client, not in this build)\n");
 }
 
 int emp_focus_apply(const char *runtime, FILE *report, struct emp_error *err)
@@ -320,19 +319,21 @@ int emp_focus_set(const char *runtime, const char *app_id, FILE *report, struct 
         return emp_focus_apply(runtime, report, err);
 }
 
-void emp_focus_app_exit(const char *runtime, const char *app_id, pid_t self)
+bool emp_focus_app_exit(const char *runtime, const char *app_id, pid_t self)
 {
         _cleanup_free_ char *focused = NULL;
         if (emp_focus_get(runtime, &focused) < 0 || !focused || strcmp(focused, app_id) != 0)
-                return;
+                return false;
         struct emp_focus_app *apps = NULL;
         size_t n = 0;
         if (emp_focus_list(runtime, &apps, &n) < 0)
-                return;
+                return false;
         bool other = false;
         for (size_t i = 0; i < n; i++)
                 other |= strcmp(apps[i].app_id, app_id) == 0 && apps[i].pid != self;
         emp_focus_list_free(apps, n);
-        if (!other)
-                emp_focus_set(runtime, NULL, NULL, NULL);
+        if (other)
+                return false;
+        emp_focus_set(runtime, NULL, NULL, NULL);
+        return true;
 }

@@ -44,5 +44,6 @@ int emp_focus_get(const char *runtime, char **ret);
 int emp_focus_set(const char *runtime, const char *app_id, FILE *report, struct emp_error *err);
 /* Apply the current state again (a new app joined). */
 int emp_focus_apply(const char *runtime, FILE *report, struct emp_error *err);
-/* The launcher of app_id is ending: clear focus if it was the last instance. */
-void emp_focus_app_exit(const char *runtime, const char *app_id, pid_t self);
+/* The launcher of app_id is ending: clear focus if it was the last
+ * instance. True when it cleared it. */
+bool emp_focus_app_exit(const char *runtime, const char *app_id, pid_t self);

@@ -20,6 +20,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "focus.h"
+#include "gateway/client.h"
 #include "common/cleanup.h"
 #include "idmap.h"
 #include "init.h"
@@ -169,8 +170,12 @@ static int join_focus(struct emp_sandbox *sb, struct emp_error *err)
                 return 0; /* limits without a cpu cgroup: nothing to focus */
         if (r < 0)
                 return emp_error_errno(err, r, "focus: registering the app in %s", sb->dirs.runtime);
-        if (sb->focus)
-                return emp_focus_set(sb->dirs.runtime, sb->app_id, NULL, err);
+        if (sb->focus) {
+                r = emp_focus_set(sb->dirs.runtime, sb->app_id, NULL, err);
+                if (r == 0)
+                        emp_client_focus_sync(true, NULL);
+                return r;
+        }
         /* Nothing focused: the new cgroup already has its own weight. */
         _cleanup_free_ char *focused = NULL;
         if (emp_focus_get(sb->dirs.runtime, &focused) < 0 || !focused)
@@ -268,7 +273,8 @@ int emp_sandbox_run(struct emp_sandbox *sb)
 out:
         if (sb->focus_entry) {
                 emp_focus_unregister(sb->focus_entry);
-                emp_focus_app_exit(sb->dirs.runtime, sb->app_id, getpid());
+                if (emp_focus_app_exit(sb->dirs.runtime, sb->app_id, getpid()))
+                        emp_client_focus_sync(false, NULL); /* release a held inhibition */
         }
         if (go[1] >= 0)
                 close(go[1]);

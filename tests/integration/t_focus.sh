@@ -141,6 +141,53 @@ is "$(governors)" "powersave powersave " \
         "the previous governors come back when the focused app exits"
 unset EMPYRA_TEST_SYSFS_CPU
 
+# The screensaver extra: empyrad holds an org.freedesktop.ScreenSaver
+# inhibition while an app is focused (a test bus and a stand-in service).
+HELPER=$(dirname "$EMPYRA")/helpers/fake_screensaver
+if have dbus-daemon && [ -x "$HELPER" ]; then
+        PRIV=$(mk_tmpdir)
+        chmod 700 "$PRIV"
+        mkdir -m 700 "$PRIV/run"
+        busaddr="unix:path=$PRIV/bus"
+        # --print-pid into a file: the forked bus keeps that descriptor open,
+        # so a $(...) capture would never end.
+        dbus-daemon --session --address="$busaddr" --fork --print-pid >"$PRIV/bus.pid" </dev/null
+        buspid=$(cat "$PRIV/bus.pid")
+        at_exit "kill $buspid"
+        export DBUS_SESSION_BUS_ADDRESS=$busaddr XDG_RUNTIME_DIR=$PRIV/run XDG_STATE_HOME=$PRIV/state \
+                XDG_CONFIG_HOME=$PRIV/config
+        "$HELPER" "$PRIV/ss.log" </dev/null >/dev/null 2>&1 &
+        at_exit "kill $!"
+        for i in $(seq 1 50); do grep -q ready "$PRIV/ss.log" 2>/dev/null && break; sleep 0.1; done
+        SS=$(app_id FocusScreen)
+        start_app "$SS"
+        focus_when_up "$SS"
+        like "$FOCUS_OUT" "screensaver: inhibited for $SS" "focus inhibits the screensaver through the session bus"
+        like "$(cat "$PRIV/ss.log")" "inhibit $SS is focused" "... the ScreenSaver service got Inhibit"
+        "$EMPYRA" focus --clear >/dev/null
+        like "$(cat "$PRIV/ss.log")" "uninhibit 42" "--clear releases the inhibition (UnInhibit with its cookie)"
+        focus_when_up "$SS"
+        kill -TERM "${PIDS[0]}"
+        wait "${PIDS[0]}" 2>/dev/null
+        PIDS=()
+        is "$(grep -c '^uninhibit 42' "$PRIV/ss.log")" 2 "the focused app exiting releases it too"
+        for p in $(pgrep -x empyrad); do
+                tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$PRIV/run" && kill "$p"
+        done
+        unset DBUS_SESSION_BUS_ADDRESS
+        GONE=$(app_id FocusNoBus)
+        start_app "$GONE"
+        focus_when_up "$GONE"
+        like "$FOCUS_OUT" "not applied: screensaver inhibit \(no session bus" \
+                "without a session bus the screensaver extra is reported as not applied"
+        kill "${PIDS[@]}" 2>/dev/null
+        wait 2>/dev/null
+        PIDS=()
+        unset XDG_RUNTIME_DIR XDG_STATE_HOME XDG_CONFIG_HOME
+else
+        skip "screensaver inhibit: dbus-daemon or the stand-in service is missing"
+fi
+
 AFTER=$(snapshot)
 if [ "$BEFORE" = "$AFTER" ]; then
         ok "no cgroup outside Empyra's was created or had its cpu weight changed"
