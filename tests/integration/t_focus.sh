@@ -28,7 +28,9 @@ start_app() {
         "$EMPYRA" run --app="$1" "${@:2}" -- sleep 30 </dev/null >/dev/null 2>&1 &
         PIDS+=($!)
 }
-at_exit 'kill "${PIDS[@]}" 2>/dev/null; wait'
+# Never a bare `wait`: it would also wait for the helpers started below.
+wait_apps() { [ ${#PIDS[@]} -eq 0 ] || wait "${PIDS[@]}" 2>/dev/null; }
+at_exit 'kill "${PIDS[@]}" 2>/dev/null; wait_apps'
 
 # Wait (bounded) until `empyra focus ID` succeeds, i.e. the app is registered.
 focus_when_up() {
@@ -117,7 +119,7 @@ done
 is "$(weight "$L")" 1 "an app started while another is focused gets the low weight"
 
 kill "${PIDS[@]}" 2>/dev/null
-wait 2>/dev/null
+wait_apps
 PIDS=()
 
 # The CPU governor extra, on a stand-in cpufreq tree (this VM has none).
@@ -157,7 +159,8 @@ if have dbus-daemon && [ -x "$HELPER" ]; then
         export DBUS_SESSION_BUS_ADDRESS=$busaddr XDG_RUNTIME_DIR=$PRIV/run XDG_STATE_HOME=$PRIV/state \
                 XDG_CONFIG_HOME=$PRIV/config
         "$HELPER" "$PRIV/ss.log" </dev/null >/dev/null 2>&1 &
-        at_exit "kill $!"
+        sspid=$!
+        at_exit "kill $sspid"
         for i in $(seq 1 50); do grep -q ready "$PRIV/ss.log" 2>/dev/null && break; sleep 0.1; done
         SS=$(app_id FocusScreen)
         start_app "$SS"
@@ -181,8 +184,10 @@ if have dbus-daemon && [ -x "$HELPER" ]; then
         like "$FOCUS_OUT" "not applied: screensaver inhibit \(no session bus" \
                 "without a session bus the screensaver extra is reported as not applied"
         kill "${PIDS[@]}" 2>/dev/null
-        wait 2>/dev/null
+        wait_apps
         PIDS=()
+        kill "$sspid" "$buspid" 2>/dev/null
+        wait "$sspid" 2>/dev/null
         unset XDG_RUNTIME_DIR XDG_STATE_HOME XDG_CONFIG_HOME
 else
         skip "screensaver inhibit: dbus-daemon or the stand-in service is missing"
