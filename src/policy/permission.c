@@ -53,33 +53,21 @@ static const char *const socket_names[] = {
         [EMP_SOCKET_NAME_SSH_AUTH] = "ssh-auth",
 };
 
-static const char *name_of(const char *const *names, size_t n, int v)
-{
-        return v > 0 && (size_t)v < n ? names[v] : NULL;
-}
 
-/* Index of s in names (skipping the unused 0 slot), or 0. */
-static int lookup(const char *const *names, size_t n, const char *s)
-{
-        for (size_t i = 1; i < n; i++)
-                if (names[i] && strcmp(names[i], s) == 0)
-                        return (int)i;
-        return 0;
-}
 
 const char *emp_net_class_str(enum emp_net_class c)
 {
-        return name_of(net_class_names, ARRAY_SIZE(net_class_names), (int)c);
+        return emp_enum_name(net_class_names, ARRAY_SIZE(net_class_names), (int)c);
 }
 
 const char *emp_device_name_str(enum emp_device_name d)
 {
-        return name_of(device_names, ARRAY_SIZE(device_names), (int)d);
+        return emp_enum_name(device_names, ARRAY_SIZE(device_names), (int)d);
 }
 
 const char *emp_socket_name_str(enum emp_socket_name s)
 {
-        return name_of(socket_names, ARRAY_SIZE(socket_names), (int)s);
+        return emp_enum_name(socket_names, ARRAY_SIZE(socket_names), (int)s);
 }
 
 /* --- paths ------------------------------------------------------------- */
@@ -513,7 +501,7 @@ static int parse_net_host(const char *rest, struct emp_permission *p, const char
 
 static int parse_network(const char *rest, struct emp_permission *p, const char **why)
 {
-        int c = lookup(net_class_names, ARRAY_SIZE(net_class_names), rest);
+        int c = emp_enum_index(net_class_names, ARRAY_SIZE(net_class_names), rest);
         if (c) {
                 p->kind = EMP_PERM_NET_CLASS;
                 p->net_class = (enum emp_net_class)c;
@@ -536,7 +524,7 @@ static int parse_network(const char *rest, struct emp_permission *p, const char 
 static int parse_named(const char *rest, const char *const *names, size_t n, int *ret, const char **why,
                        const char *list)
 {
-        int v = lookup(names, n, rest);
+        int v = emp_enum_index(names, n, rest);
         if (!v) {
                 *why = list;
                 return -EINVAL;

@@ -30,34 +30,28 @@ static const char *const scope_names[] = {
         [EMP_SCOPE_ALWAYS] = "always",
 };
 
-static const char *enum_str(const char *const *names, size_t n, int v)
-{
-        return v > 0 && (size_t)v < n ? names[v] : NULL;
-}
-
 static int enum_from_str(const char *const *names, size_t n, const char *s, int *ret)
 {
-        for (size_t i = 1; s && i < n; i++)
-                if (strcmp(names[i], s) == 0) {
-                        *ret = (int)i;
-                        return 0;
-                }
-        return -EINVAL;
+        int i = emp_enum_index(names, n, s);
+        if (i == 0)
+                return -EINVAL;
+        *ret = i;
+        return 0;
 }
 
 const char *emp_decision_str(enum emp_decision d)
 {
-        return enum_str(decision_names, ARRAY_SIZE(decision_names), (int)d);
+        return emp_enum_name(decision_names, ARRAY_SIZE(decision_names), (int)d);
 }
 
 const char *emp_source_str(enum emp_source s)
 {
-        return enum_str(source_names, ARRAY_SIZE(source_names), (int)s);
+        return emp_enum_name(source_names, ARRAY_SIZE(source_names), (int)s);
 }
 
 const char *emp_scope_str(enum emp_scope s)
 {
-        return enum_str(scope_names, ARRAY_SIZE(scope_names), (int)s);
+        return emp_enum_name(scope_names, ARRAY_SIZE(scope_names), (int)s);
 }
 
 int emp_decision_from_str(const char *s, enum emp_decision *ret)
