@@ -8,17 +8,7 @@
 
 #include "api_call.h"
 #include "cli.h"
-
-/* Text from the log is the apps' (names, paths): never let it drive the
- * terminal. */
-static void print_safe(const char *s)
-{
-        for (const unsigned char *p = (const unsigned char *)(s ? s : "-"); *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        printf("\\x%02x", *p);
-                else
-                        putchar(*p);
-}
+#include "safe_print.h"
 
 static int audit_verify(bool json)
 {
@@ -85,7 +75,7 @@ int cmd_audit(int argc, char **argv)
                 }
                 const char *fields[] = {"time", "app", "decision", "permission", "source"};
                 for (size_t f = 0; f < 5; f++) {
-                        print_safe(json_string_value(json_object_get(e, fields[f])));
+                        cli_print_safe(stdout, json_string_value(json_object_get(e, fields[f])));
                         putchar(f < 4 ? ' ' : '\n');
                 }
         }

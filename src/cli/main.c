@@ -20,7 +20,7 @@ static const struct emp_command commands[] = {
         {"reset", cmd_reset, "remove the user's rules: reset ID [PERMISSION]"},
         {"net", cmd_unavailable, "network provider and rules (needs empyrad)"},
         {"audit", cmd_audit, "the audit log: audit [--app ID] [--json] | audit verify"},
-        {"prompt", cmd_unavailable, "answer pending requests (needs empyrad)"},
+        {"prompt", cmd_prompt, "answer pending requests in the terminal: prompt [--json]"},
         {"attest", cmd_unavailable, "integrity reports (needs empyra-integrityd)"},
         {"focus", cmd_focus, "give a running app the CPU (or --clear)"},
         {"harden", cmd_unavailable, "check the host's hardening"},

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "api.h"
+#include "broker.h"
 #include "daemon.h"
+#include "prompts.h"
 #include "launcher/focus.h"
 #include "manifest/manifest.h"
 #include "policy/permission.h"
@@ -295,6 +297,79 @@ static void m_audit_verify(struct emp_daemon *d, json_t *params, struct emp_meth
                                (json_int_t)res.lines, "reason", res.reason);
 }
 
+/* ---- broker and prompts ---- */
+
+static bool inside_path(const char *s)
+{
+        return s && s[0] == '/' && strlen(s) < 4096;
+}
+
+/* A launcher hands over its sandbox's seccomp listener (SCM_RIGHTS). */
+static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        const char *app = param_app(params, out);
+        const char *instance = json_string_value(json_object_get(params, "instance"));
+        json_t *pid = json_object_get(params, "pid");
+        const char *home_inside = json_string_value(json_object_get(params, "home_inside"));
+        const char *home_host = json_string_value(json_object_get(params, "home_host"));
+        if (!app)
+                return;
+        if (!instance || !*instance || strlen(instance) > 64 || !json_is_integer(pid) || json_integer_value(pid) < 2 ||
+            json_integer_value(pid) > 0x7fffffff || !inside_path(home_inside) || !inside_path(home_host)) {
+                fail(out, EMP_API_ERR_PARAMS, "\"instance\", \"pid\", \"home_inside\" and \"home_host\" are required");
+                return;
+        }
+        if (d->passed_fd < 0) {
+                fail(out, EMP_API_ERR_PARAMS, "the seccomp listener must come with the message (SCM_RIGHTS)");
+                return;
+        }
+        struct emp_broker_attach info = {app, instance, (pid_t)json_integer_value(pid), home_inside, home_host};
+        struct emp_error err = {0};
+        int listener = d->passed_fd;
+        d->passed_fd = -1;
+        if (emp_broker_attach(d, listener, &info, &err) < 0) {
+                fail(out, EMP_API_ERR_FAILED, err.msg);
+                return;
+        }
+        out->reply = json_pack("{s:I}", "brokered", (json_int_t)emp_broker_count(d));
+}
+
+static void m_prompts_list(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        (void)params;
+        out->reply = json_pack("{s:o}", "prompts", emp_prompts_list(d));
+}
+
+static void m_prompts_answer(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        json_t *id = json_object_get(params, "id");
+        const char *dec = json_string_value(json_object_get(params, "decision"));
+        const char *scope_s = json_string_value(json_object_get(params, "scope"));
+        enum emp_decision decision;
+        enum emp_scope scope = EMP_SCOPE_ONCE;
+        if (!json_is_integer(id) || json_integer_value(id) < 1) {
+                fail(out, EMP_API_ERR_PARAMS, "\"id\" must be a prompt id");
+                return;
+        }
+        if (!dec || emp_decision_from_str(dec, &decision) < 0 || decision == EMP_DECISION_ASK) {
+                fail(out, EMP_API_ERR_PARAMS, "\"decision\" must be allow or deny");
+                return;
+        }
+        if (scope_s && emp_scope_from_str(scope_s, &scope) < 0) {
+                fail(out, EMP_API_ERR_PARAMS, "\"scope\" must be once, until-exit, 1h or always");
+                return;
+        }
+        struct emp_error err = {0};
+        int r = emp_prompts_answer(d, (uint64_t)json_integer_value(id), decision, scope, &err);
+        if (r == -ENOENT)
+                fail(out, EMP_API_ERR_NOT_FOUND, "no such pending prompt (answered, timed out or never asked)");
+        else if (r < 0)
+                fail(out, EMP_API_ERR_PARAMS, err.msg);
+        else
+                out->reply = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)json_integer_value(id), "decision", dec,
+                                       "scope", emp_scope_str(scope));
+}
+
 static const struct {
         const char *name;
         void (*run)(struct emp_daemon *d, json_t *params, struct emp_method_result *out);
@@ -310,6 +385,9 @@ static const struct {
         {"io.empyra.Policy.Reset", m_policy_reset},
         {"io.empyra.Audit.Read", m_audit_read},
         {"io.empyra.Audit.Verify", m_audit_verify},
+        {"io.empyra.Broker.Attach", m_broker_attach},
+        {"io.empyra.Prompts.List", m_prompts_list},
+        {"io.empyra.Prompts.Answer", m_prompts_answer},
 };
 
 void emp_methods_dispatch(struct emp_daemon *d, const char *method, json_t *params, struct emp_method_result *out)

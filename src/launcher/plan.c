@@ -603,6 +603,9 @@ int emp_sandbox_plan(struct emp_sandbox *sb, struct emp_error *err)
                 sb->ns_flags |= CLONE_NEWIPC;
         sb->seccomp_variant = ((features & EMP_FEATURE_MULTIARCH) ? EMP_SECCOMP_MULTIARCH : 0) |
                               ((features & EMP_FEATURE_NESTED) ? EMP_SECCOMP_NESTED : 0);
+        sb->brokered = m->files == EMP_FILES_BROKERED;
+        if (sb->brokered)
+                sb->seccomp_variant |= EMP_SECCOMP_BROKERED;
         if (emp_landlock_abi() < 1) {
                 if (!(sb->allow_weaker & EMP_WEAK_LANDLOCK))
                         return emp_error_set(err, -EOPNOTSUPP,

@@ -89,6 +89,7 @@ struct emp_sandbox {
         char **envp;
 
         unsigned seccomp_variant;
+        bool brokered;       /* files=brokered: path opens trap to empyrad */
         unsigned weakened;   /* EMP_WEAK_* actually given up */
         char **notes;        /* verbose notes: skipped grants, weakened mechanisms */
         struct emp_cgroup *cgroup;

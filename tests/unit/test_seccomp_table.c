@@ -262,7 +262,7 @@ static void test_variants_nonempty(void **state)
         }
         assert_null(emp_seccomp_filter_get(EMP_SECCOMP_VARIANT_COUNT));
         struct emp_error err = { 0 };
-        assert_int_equal(emp_seccomp_install(99, &err), -EINVAL);
+        assert_int_equal(emp_seccomp_install(99, NULL, &err), -EINVAL);
         assert_true(strncmp(err.msg, "seccomp: ", 9) == 0);
 }
 
@@ -402,7 +402,7 @@ static int child_checks(int fd, unsigned variant)
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return dprintf(fd, "prctl: %s", strerror(errno)), 1;
         struct emp_error err = { 0 };
-        if (emp_seccomp_install(variant, &err) < 0)
+        if (emp_seccomp_install(variant, NULL, &err) < 0)
                 return dprintf(fd, "%s", err.msg), 1;
         CHECK("io_uring_setup", syscall(__NR_io_uring_setup, 1, NULL), EPERM, EPERM);
         CHECK("bpf", syscall(__NR_bpf, 0, NULL, 0), EPERM, EPERM);
