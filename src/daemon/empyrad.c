@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "gateway/daemon.h"
+#include "gateway/prompts.h"
 
 int main(int argc, char **argv)
 {
@@ -20,6 +21,11 @@ int main(int argc, char **argv)
         struct emp_daemon d = {.lock_fd = -1, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1, .wake_fd = -1,
                                .passed_fd = -1};
         pthread_mutex_init(&d.lock, NULL);
+        d.prompt_timeout_ms = EMP_PROMPT_TIMEOUT_MS;
+        /* Test hook: the suite cannot wait 30 s per timeout case. */
+        const char *t = getenv("EMPYRA_TEST_PROMPT_TIMEOUT_MS");
+        if (t && atoi(t) > 0)
+                d.prompt_timeout_ms = atoi(t);
         struct emp_error err = {0};
         emp_policy_store_init(&d.store);
         if (emp_dirs_init(&d.dirs) < 0) {

@@ -42,7 +42,10 @@ struct emp_broker_box {
         char *instance;
         pid_t init_pid;
         int listener;
-        int root_fd; /* the app's "/", from /proc/PID/root at attach */
+        /* The app's "/", from /proc/PID/root of its first trapped caller:
+         * pid 1 is not ptrace-readable by an unprivileged empyrad (it never
+         * exec'd inside the user namespace), the app's processes are. */
+        int root_fd;
         char *home_inside;
         char *home_host;
         int stop_fd;
@@ -303,8 +306,13 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
         const struct emp_policy *p = emp_policy_store_find(&d->store, box->app_id);
         struct emp_request req = {.kind = EMP_REQUEST_FILE, .path = host_path, .access = access};
         struct emp_verdict v = {0};
+        /* A path no permission can name (control characters, invalid
+         * UTF-8) cannot be asked about either: denied. */
+        const char *source = "unnameable";
         if (emp_policy_decide(p ? p : &empty, &req, time(NULL), &v) < 0)
                 v.decision = EMP_DECISION_DENY;
+        else
+                source = emp_source_str(v.source);
         _cleanup_free_ char *grant = v.rule && v.decision == EMP_DECISION_ALLOW ? strdup(v.rule->perm.path) : NULL;
         if (v.decision == EMP_DECISION_ASK) {
                 if (emp_prompts_add(d, call, perm) < 0) {
@@ -315,10 +323,26 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
                 return;
         }
         bool allow = v.decision == EMP_DECISION_ALLOW;
-        audit_file(d, box, perm, allow ? "allow" : "deny", emp_source_str(v.source), host_path);
+        audit_file(d, box, perm, allow ? "allow" : "deny", source, host_path);
         pthread_mutex_unlock(&d->lock);
         /* The open happens outside the lock: a slow disk stalls only this app. */
         emp_broker_call_finish(d, call, allow, allow ? (grant ? grant : host_path) : NULL);
+}
+
+static int open_root(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
+        char root[64];
+        snprintf(root, sizeof(root), "/proc/%u/root", n->pid);
+        int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* Still the caller's pid, so still its root (not a reused pid's). */
+        if (!id_valid(box->listener, n->id)) {
+                close(fd);
+                return -ESRCH;
+        }
+        box->root_fd = fd;
+        return 0;
 }
 
 static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
@@ -337,6 +361,10 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
         /* The pid is the caller's only while the notification lives. */
         if (!id_valid(box->listener, n->id))
                 return;
+        if (box->root_fd < 0 && open_root(box, n) < 0) {
+                reply(box->listener, n->id, 0, true);
+                return;
+        }
         if (path[0] != '/' && view_base((pid_t)n->pid, a.dirfd, base, sizeof(base)) < 0) {
                 reply(box->listener, n->id, 0, true);
                 return;
@@ -420,20 +448,15 @@ int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broke
         }
         *box = (struct emp_broker_box){.d = d, .listener = listener, .root_fd = -1, .stop_fd = -1,
                                        .init_pid = info->init_pid};
-        char root[64];
-        snprintf(root, sizeof(root), "/proc/%d/root", (int)info->init_pid);
         char home_real[PATH_MAX];
         const char *home_host = realpath(info->home_host, home_real) ? home_real : info->home_host;
-        box->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         box->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         box->app_id = strdup(info->app_id);
         box->instance = strdup(info->instance);
         box->home_inside = strdup(info->home_inside);
         box->home_host = strdup(home_host);
         int r = 0;
-        if (box->root_fd < 0)
-                r = emp_error_errno(err, -errno, "opening the sandbox's root (%s)", root);
-        else if (box->stop_fd < 0 || !box->app_id || !box->instance || !box->home_inside || !box->home_host)
+        if (box->stop_fd < 0 || !box->app_id || !box->instance || !box->home_inside || !box->home_host)
                 r = emp_error_set(err, -ENOMEM, "out of memory");
         if (r < 0) {
                 box_free(box);

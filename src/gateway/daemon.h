@@ -39,6 +39,7 @@ struct emp_daemon {
         struct emp_prompt *prompts;
         uint64_t next_prompt_id;
         unsigned n_watchers; /* connections answering prompts (Prompts.Watch) */
+        int prompt_timeout_ms; /* EMP_PROMPT_TIMEOUT_MS; tests shorten it */
         /* The fd that came with the message being dispatched (SCM_RIGHTS);
          * a method that keeps it sets this to -1, else the loop closes it. */
         int passed_fd;

@@ -337,7 +337,7 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
 static void m_prompts_list(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
 {
         (void)params;
-        out->reply = json_pack("{s:o}", "prompts", emp_prompts_list(d));
+        out->reply = json_pack("{s:o, s:I}", "prompts", emp_prompts_list(d), "watchers", (json_int_t)d->n_watchers);
 }
 
 static void m_prompts_answer(struct emp_daemon *d, json_t *params, struct emp_method_result *out)

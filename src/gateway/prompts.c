@@ -4,6 +4,7 @@
 #include "prompts.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -64,7 +65,7 @@ int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const ch
                 }
                 p->access = call->access;
                 p->id = ++d->next_prompt_id;
-                p->deadline_ms = now_ms() + EMP_PROMPT_TIMEOUT_MS;
+                p->deadline_ms = now_ms() + d->prompt_timeout_ms;
         }
         struct emp_broker_call **calls = realloc(p->calls, (p->n_calls + 1) * sizeof(*calls));
         if (!calls) {

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -85,40 +84,65 @@ int emp_broker_link_reattach(struct emp_broker_link *l, struct emp_error *err)
         return r;
 }
 
-static int ns_inode(pid_t pid, ino_t *ret)
+/* Parent of pid from /proc/PID/stat (readable by anyone, unlike the ns
+ * links of a pid 1 that never exec'd in its user namespace). */
+static pid_t parent_of(pid_t pid)
 {
-        char path[64];
-        struct stat st;
-        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-        if (stat(path, &st) < 0)
-                return -errno;
-        *ret = st.st_ino;
-        return 0;
+        char path[64], buf[512];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -1;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *end = strrchr(buf, ')'); /* the name may hold anything */
+        int ppid;
+        if (!end || sscanf(end + 1, " %*c %d", &ppid) != 1)
+                return -1;
+        return (pid_t)ppid;
 }
 
 void emp_broker_link_kick(pid_t init_pid)
 {
-        ino_t ns;
-        if (ns_inode(init_pid, &ns) < 0)
-                return;
+        enum { MAX = 8192 };
+        static pid_t pids[MAX], parents[MAX];
+        static bool in_sandbox[MAX];
+        size_t n = 0;
         DIR *d = opendir("/proc");
         if (!d)
                 return;
-        pid_t pids[4096];
-        size_t n = 0;
         struct dirent *e;
-        while ((e = readdir(d)) && n < ARRAY_SIZE(pids)) {
+        while ((e = readdir(d)) && n < MAX) {
                 char *end;
                 long pid = strtol(e->d_name, &end, 10);
-                ino_t other;
-                if (*end || pid <= 0 || pid == init_pid || ns_inode((pid_t)pid, &other) < 0 || other != ns)
+                if (*end || pid <= 0)
                         continue;
-                pids[n++] = (pid_t)pid;
+                pids[n] = (pid_t)pid;
+                parents[n] = parent_of((pid_t)pid);
+                in_sandbox[n] = false;
+                n++;
         }
         closedir(d);
+        /* Everything descending from the sandbox's pid 1 (orphans inside are
+         * re-parented to it, so nothing escapes the tree). */
+        for (bool grew = true; grew;) {
+                grew = false;
+                for (size_t i = 0; i < n; i++) {
+                        if (in_sandbox[i])
+                                continue;
+                        bool below = parents[i] == init_pid;
+                        for (size_t j = 0; !below && j < n; j++)
+                                below = in_sandbox[j] && pids[j] == parents[i];
+                        if (below)
+                                in_sandbox[i] = grew = true;
+                }
+        }
         /* Stop them all first, then continue them all: the app sees one pause. */
         for (size_t i = 0; i < n; i++)
-                kill(pids[i], SIGSTOP);
+                if (in_sandbox[i])
+                        kill(pids[i], SIGSTOP);
         for (size_t i = 0; i < n; i++)
-                kill(pids[i], SIGCONT);
+                if (in_sandbox[i])
+                        kill(pids[i], SIGCONT);
 }

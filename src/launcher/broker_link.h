@@ -30,6 +30,6 @@ void emp_broker_link_lost(struct emp_broker_link *l);
 /* One attempt to reach an empyrad and hand it the listener again. */
 int emp_broker_link_reattach(struct emp_broker_link *l, struct emp_error *err);
 /* Make the sandbox's calls that the lost empyrad had taken but not answered
- * trap again, so the new one sees them: SIGSTOP + SIGCONT to every process
- * in init's pid namespace but init (a stop restarts an interrupted call). */
+ * trap again, so the new one sees them: SIGSTOP + SIGCONT to every
+ * descendant of the sandbox's pid 1 (a stop restarts an interrupted call). */
 void emp_broker_link_kick(pid_t init_pid);
