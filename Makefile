@@ -94,7 +94,12 @@ $(BUILD)/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AUDIT_SRC) $(COMMON
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)
-fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store $(BUILD)/fuzz_audit_verify
+$(BUILD)/fuzz_api: tests/fuzz/fuzz_api.c src/gateway/api.c src/gateway/broker_path.c $(POLICY_SRC) $(COMMON_SRC) \
+                   $(MANIFEST_SRC)
+	@mkdir -p $(BUILD)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson glib-2.0)
+fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store $(BUILD)/fuzz_audit_verify $(BUILD)/fuzz_api
 
 deps:
 	@sh tools/install-deps.sh
