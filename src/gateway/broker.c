@@ -225,12 +225,13 @@ static int open_beneath(const char *grant, const char *host_path, int flags, mod
         return 0;
 }
 
-static void audit_file(struct emp_daemon *d, const struct emp_broker_box *box, const char *perm,
-                       const char *decision, const char *source, const char *path)
+/* 0, or <0 when the line could not be written: then nothing is allowed. */
+static int audit_file(struct emp_daemon *d, const struct emp_broker_box *box, const char *perm,
+                      const char *decision, const char *source, const char *path)
 {
         struct emp_audit_record rec = {.app = box->app_id, .instance = box->instance, .permission = perm,
                                        .decision = decision, .source = source, .path = path};
-        emp_audit_append(d->audit, &rec, NULL);
+        return emp_audit_append(d->audit, &rec, NULL);
 }
 
 static char *file_permission(const char *host_path, enum emp_file_access access)
@@ -323,7 +324,9 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
                 return;
         }
         bool allow = v.decision == EMP_DECISION_ALLOW;
-        audit_file(d, box, perm, allow ? "allow" : "deny", source, host_path);
+        /* A decision that could not be logged does not take effect. */
+        if (audit_file(d, box, perm, allow ? "allow" : "deny", source, host_path) < 0)
+                allow = false;
         pthread_mutex_unlock(&d->lock);
         /* The open happens outside the lock: a slow disk stalls only this app. */
         emp_broker_call_finish(d, call, allow, allow ? (grant ? grant : host_path) : NULL);

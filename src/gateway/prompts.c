@@ -91,21 +91,22 @@ int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const ch
         return 0;
 }
 
-static void audit_outcome(struct emp_daemon *d, const struct emp_prompt *p, const struct emp_broker_call *c,
-                          const char *decision, const char *source)
+static int audit_outcome(struct emp_daemon *d, const struct emp_prompt *p, const struct emp_broker_call *c,
+                         const char *decision, const char *source)
 {
         struct emp_audit_record rec = {.app = p->app_id, .instance = emp_broker_call_instance(c),
                                        .permission = p->permission, .decision = decision, .source = source,
                                        .path = p->path};
-        emp_audit_append(d->audit, &rec, NULL);
+        return emp_audit_append(d->audit, &rec, NULL);
 }
 
 /* Answer every waiting call, tell the UIs, and free the prompt (unlinked). */
 static void resolve(struct emp_daemon *d, struct emp_prompt *p, bool allow, const char *source, const char *grant)
 {
         for (size_t i = 0; i < p->n_calls; i++) {
-                audit_outcome(d, p, p->calls[i], allow ? "allow" : "deny", source);
-                emp_broker_call_finish(d, p->calls[i], allow, allow ? grant : NULL);
+                /* Not logged, not allowed. */
+                bool ok = audit_outcome(d, p, p->calls[i], allow ? "allow" : "deny", source) == 0 && allow;
+                emp_broker_call_finish(d, p->calls[i], ok, ok ? grant : NULL);
         }
         if (p->announced)
                 emp_server_broadcast(d, json_pack("{s:{s:I, s:s, s:s}}", "resolved", "id", (json_int_t)p->id,

@@ -10,9 +10,14 @@ PROBE=$PROBES/broker_probe
 RUNTIME=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/empyra}
 [ -n "$RUNTIME" ] || RUNTIME=$( [ -d "/run/user/$(id -u)" ] && echo "/run/user/$(id -u)/empyra" || echo "${TMPDIR:-/tmp}/empyra-$(id -u)")
 
+# (only ours: one started for another runtime directory is someone else's)
 daemon_pids() {
         local p
         for p in $(pgrep -u "$(id -u)" -x empyrad); do
+                if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+                        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" ||
+                                continue
+                fi
                 case "$(ps -o stat= -p "$p" 2>/dev/null)" in Z* | "") ;; *) echo "$p" ;; esac
         done | sort
 }
@@ -294,6 +299,29 @@ is "$(cat "$POUT.k2")" "" "... the app never got the file"
 is "$?" 0 "after the kills the audit log verifies intact"
 check "... and the store is valid JSON" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$XDG_CONFIG_HOME/empyra/policy.json"
 check "... with no corrupt copy set aside" test ! -e "$XDG_CONFIG_HOME/empyra/policy.json.corrupt"
+
+# --- the head also goes to the journal (a stand-in journald socket here) ----------------------
+stop_daemon
+JDIR=$(mk_tmpdir)
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(20)
+open(sys.argv[2], "w").write("ready\n")
+try:
+    while True:
+        m = s.recv(4096).decode()
+        open(sys.argv[2], "a").write(m.replace("\n", " ") + "\n")
+except Exception:
+    pass' "$JDIR/journal.sock" "$JDIR/got" &
+JPID=$!
+at_exit "kill $JPID 2>/dev/null"
+for i in $(seq 1 100); do [ -S "$JDIR/journal.sock" ] && break; sleep 0.05; done
+EMPYRA_TEST_JOURNAL_SOCKET=$JDIR/journal.sock "$EMPYRA" allow "$APP" "filesystem:$GRANT/journal" >/dev/null
+last=$("$EMPYRA" audit --json | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
+for i in $(seq 1 60); do grep -q "EMPYRA_AUDIT_SEQ=$last " "$JDIR/got" && break; sleep 0.05; done
+like "$(cat "$JDIR/got")" "EMPYRA_AUDIT_SEQ=$last EMPYRA_AUDIT_HEAD=[0-9a-f]{64}" \
+        "the audit head (line $last and its hash) is also sent to the journal"
+kill "$JPID" 2>/dev/null
 
 # --- a static launch traps nothing and starts no empyrad ---------------------------------------------------
 stop_daemon
