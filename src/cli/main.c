@@ -19,7 +19,7 @@ static const struct emp_command commands[] = {
         {"ask", cmd_decide, "always ask: ask ID PERMISSION"},
         {"reset", cmd_reset, "remove the user's rules: reset ID [PERMISSION]"},
         {"net", cmd_unavailable, "network provider and rules (needs empyrad)"},
-        {"audit", cmd_audit, "the audit log: audit [--app ID] [--json] | audit verify"},
+        {"audit", cmd_audit, "the audit log: audit [--app ID] [--follow] [--json] | audit verify"},
         {"prompt", cmd_prompt, "answer pending requests in the terminal: prompt [--json]"},
         {"attest", cmd_unavailable, "integrity reports (needs empyra-integrityd)"},
         {"focus", cmd_focus, "give a running app the CPU (or --clear)"},
