@@ -532,3 +532,13 @@ size_t emp_broker_count(struct emp_daemon *d)
                 n += !b->done;
         return n;
 }
+
+json_t *emp_broker_list(struct emp_daemon *d)
+{
+        json_t *arr = json_array();
+        for (struct emp_broker_box *b = d->boxes; b; b = b->next)
+                if (!b->done)
+                        json_array_append_new(arr, json_pack("{s:s, s:s, s:i}", "app", b->app_id, "instance",
+                                                             b->instance, "pid", (int)b->init_pid));
+        return arr;
+}

@@ -2,6 +2,7 @@
  * sandbox answers its trapped opens; host files are decided by policy,
  * opened here beneath their grant and injected into the app. */
 #pragma once
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -49,3 +50,5 @@ void emp_broker_reap(struct emp_daemon *d);
 void emp_broker_stop_all(struct emp_daemon *d);
 /* How many sandboxes the broker serves now. */
 size_t emp_broker_count(struct emp_daemon *d);
+/* The brokered sandboxes running now: [{app, instance, pid}] (lock held). */
+json_t *emp_broker_list(struct emp_daemon *d);

@@ -46,7 +46,8 @@ static void m_apps_list(struct emp_daemon *d, json_t *params, struct emp_method_
                 json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:b}", "app", apps[i].app_id, "pid",
                                                      (int)apps[i].pid, "cgroup", apps[i].cpu_dir, "focused",
                                                      focused && strcmp(focused, apps[i].app_id) == 0));
-        out->reply = json_pack("{s:o}", "apps", arr);
+        /* Brokered sandboxes are known here even without a cgroup of their own. */
+        out->reply = json_pack("{s:o, s:o}", "apps", arr, "brokered", emp_broker_list(d));
         free(focused);
         emp_focus_list_free(apps, n);
 }
