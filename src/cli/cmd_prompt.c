@@ -51,7 +51,8 @@ static void show_head(struct prompt_ui *ui)
         } else {
                 printf("\n[%lld] ", (long long)json_integer_value(json_object_get(p, "id")));
                 cli_print_safe(stdout, json_string_value(json_object_get(p, "app")));
-                printf(" wants to %s ", json_string_value(json_object_get(p, "access")));
+                const char *access = json_string_value(json_object_get(p, "access"));
+                printf(" wants to %s%s ", access ? access : "?", access && !strcmp(access, "connect") ? " to" : "");
                 cli_print_safe(stdout, json_string_value(json_object_get(p, "path")));
                 printf("\n    permission ");
                 cli_print_safe(stdout, json_string_value(json_object_get(p, "permission")));

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker_internal.h"
 #include "broker_path.h"
 #include "common/cleanup.h"
 #include "daemon.h"
@@ -36,25 +37,6 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-struct emp_broker_box {
-        struct emp_daemon *d;
-        char *app_id;
-        char *instance;
-        pid_t init_pid;
-        int listener;
-        /* The app's "/", from /proc/PID/root of its first trapped caller:
-         * pid 1 is not ptrace-readable by an unprivileged empyrad (it never
-         * exec'd inside the user namespace), the app's processes are. */
-        int root_fd;
-        char *home_inside;
-        char *home_host;
-        int stop_fd;
-        pthread_t thread;
-        bool started, done;
-        unsigned refs; /* the thread + waiting calls (atomic) */
-        struct emp_broker_box *next;
-};
-
 /* One trapped open, decoded. */
 struct open_args {
         int dirfd;
@@ -67,17 +49,18 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
 {
         int nr = n->data.nr;
         const __u64 *a = n->data.args;
-        enum { OPEN, OPENAT, CREAT } op;
+        enum { OPEN, OPENAT, CREAT, CONNECT } op;
         if (n->data.arch == AUDIT_ARCH_X86_64)
-                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : -1;
+                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : -1;
         else if (n->data.arch == AUDIT_ARCH_I386)
-                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : -1;
+                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : -1;
         else
                 return -ENOSYS;
         switch ((int)op) {
         case OPEN: *ret = (struct open_args){AT_FDCWD, a[0], (int)a[1], (mode_t)a[2]}; return 0;
         case OPENAT: *ret = (struct open_args){(int)a[0], a[1], (int)a[2], (mode_t)a[3]}; return 0;
         case CREAT: *ret = (struct open_args){AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]}; return 0;
+        case CONNECT: return 1;
         default: return -ENOSYS;
         }
 }
@@ -102,12 +85,12 @@ static int read_path(pid_t pid, uint64_t addr, char *buf, size_t size)
         return -ENAMETOOLONG;
 }
 
-static bool id_valid(int listener, uint64_t id)
+bool emp_broker_id_valid(int listener, uint64_t id)
 {
         return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-static void reply(int listener, uint64_t id, int error, bool cont)
+void emp_broker_reply(int listener, uint64_t id, int error, bool cont)
 {
         struct seccomp_notif_resp r = {.id = id, .error = cont ? 0 : error,
                                        .flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0};
@@ -242,13 +225,16 @@ static char *file_permission(const char *host_path, enum emp_file_access access)
         return s;
 }
 
-static void box_unref(struct emp_broker_box *box);
 
 void emp_broker_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow, const char *grant)
 {
+        if (call->kind == EMP_CALL_CONNECT) {
+                emp_net_call_finish(d, call, allow);
+                return;
+        }
         struct emp_broker_box *box = call->box;
         int err = -EACCES;
-        if (allow && id_valid(box->listener, call->notif_id)) {
+        if (allow && emp_broker_id_valid(box->listener, call->notif_id)) {
                 int fd = -1;
                 mode_t mode = call->mode & 07777 & ~(mode_t)app_umask(call->pid);
                 err = open_beneath(grant, call->host_path, call->flags, mode, &fd);
@@ -263,12 +249,12 @@ void emp_broker_call_finish(struct emp_daemon *d, struct emp_broker_call *call, 
                                 goto done;
                 }
         }
-        reply(box->listener, call->notif_id, err, false);
+        emp_broker_reply(box->listener, call->notif_id, err, false);
 done:
         (void)d;
         free(call->host_path);
         free(call);
-        box_unref(box);
+        emp_broker_box_unref(box);
 }
 
 const char *emp_broker_call_app(const struct emp_broker_call *call) { return call->box->app_id; }
@@ -281,7 +267,7 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
         struct emp_daemon *d = box->d;
         struct stat st;
         if (stat(host_path, &st) < 0 && !(a->flags & O_CREAT)) {
-                reply(box->listener, n->id, 0, true); /* nowhere: the kernel says ENOENT */
+                emp_broker_reply(box->listener, n->id, 0, true); /* nowhere: the kernel says ENOENT */
                 return;
         }
         bool write = (a->flags & O_ACCMODE) != O_RDONLY || (a->flags & (O_TRUNC | O_CREAT));
@@ -290,9 +276,10 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
         struct emp_broker_call *call = calloc(1, sizeof(*call));
         if (!perm || !call || !(call->host_path = strdup(host_path))) {
                 free(call);
-                reply(box->listener, n->id, -ENOMEM, false);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
                 return;
         }
+        call->kind = EMP_CALL_OPEN;
         call->notif_id = n->id;
         call->pid = (pid_t)n->pid;
         call->flags = a->flags;
@@ -300,7 +287,7 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
         call->access = access;
         call->box = box;
 
-        __atomic_add_fetch(&box->refs, 1, __ATOMIC_SEQ_CST);
+        emp_broker_box_ref(box);
         pthread_mutex_lock(&d->lock);
         struct emp_policy empty;
         emp_policy_init(&empty);
@@ -340,7 +327,7 @@ static int open_root(struct emp_broker_box *box, const struct seccomp_notif *n)
         if (fd < 0)
                 return -errno;
         /* Still the caller's pid, so still its root (not a reused pid's). */
-        if (!id_valid(box->listener, n->id)) {
+        if (!emp_broker_id_valid(box->listener, n->id)) {
                 close(fd);
                 return -ESRCH;
         }
@@ -351,34 +338,39 @@ static int open_root(struct emp_broker_box *box, const struct seccomp_notif *n)
 static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
 {
         struct open_args a;
-        if (decode(n, &a) < 0) {
-                reply(box->listener, n->id, -ENOSYS, false);
+        int kind = decode(n, &a);
+        if (kind < 0) {
+                emp_broker_reply(box->listener, n->id, -ENOSYS, false);
+                return;
+        }
+        if (kind == 1) {
+                emp_net_connect(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
                 return;
         }
         char path[PATH_MAX], base[PATH_MAX], view[PATH_MAX], host[PATH_MAX];
         /* Unreadable or too long: the kernel gives the same error natively. */
         if (read_path((pid_t)n->pid, a.path_addr, path, sizeof(path)) < 0 || !path[0]) {
-                reply(box->listener, n->id, 0, true);
+                emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
         /* The pid is the caller's only while the notification lives. */
-        if (!id_valid(box->listener, n->id))
+        if (!emp_broker_id_valid(box->listener, n->id))
                 return;
         if (box->root_fd < 0 && open_root(box, n) < 0) {
-                reply(box->listener, n->id, 0, true);
+                emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
         if (path[0] != '/' && view_base((pid_t)n->pid, a.dirfd, base, sizeof(base)) < 0) {
-                reply(box->listener, n->id, 0, true);
+                emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
         if (emp_broker_join(base, path, view, sizeof(view)) < 0 || in_view(box, view, a.flags)) {
-                reply(box->listener, n->id, 0, true);
+                emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
         struct emp_broker_map map = {box->home_inside, box->home_host, (const char *const *)box->d->never};
         if (emp_broker_host_path(view, &map, host, sizeof(host)) < 0) {
-                reply(box->listener, n->id, 0, true);
+                emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
         host_file(box, n, &a, host);
@@ -432,11 +424,11 @@ static void box_free(struct emp_broker_box *box)
         free(box->instance);
         free(box->home_inside);
         free(box->home_host);
+        emp_net_box_free(box);
         free(box);
 }
 
-/* The box stays on the list until reaped; this only counts. */
-static void box_unref(struct emp_broker_box *box)
+void emp_broker_box_unref(struct emp_broker_box *box)
 {
         __atomic_sub_fetch(&box->refs, 1, __ATOMIC_SEQ_CST);
 }
@@ -458,7 +450,12 @@ int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broke
         box->instance = strdup(info->instance);
         box->home_inside = strdup(info->home_inside);
         box->home_host = strdup(home_host);
-        int r = 0;
+        emp_policy_init(&box->manifest);
+        int r = emp_net_box_setup(box, info->network, info->provider, info->net_rules, err);
+        if (r < 0) {
+                box_free(box);
+                return r;
+        }
         if (box->stop_fd < 0 || !box->app_id || !box->instance || !box->home_inside || !box->home_host)
                 r = emp_error_set(err, -ENOMEM, "out of memory");
         if (r < 0) {

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -20,17 +21,32 @@ struct emp_broker_attach {
         pid_t init_pid;          /* the sandbox's pid 1, in our pid namespace */
         const char *home_inside; /* the app's $HOME inside */
         const char *home_host;   /* the user's home on the host */
+        bool network;            /* shared=network: connects trap here */
+        const char *provider;    /* direct | none */
+        char **net_rules;        /* the manifest's [Empyra Network] rules= */
 };
 
-/* A trapped open waiting for a prompt's answer. */
+enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT };
+
+/* A trapped call waiting for a prompt's answer. */
 struct emp_broker_call {
         struct emp_broker_box *box; /* holds a reference */
+        enum emp_call_kind kind;
         uint64_t notif_id;
         pid_t pid;
-        char *host_path;
+        /* OPEN */
+        char *host_path; /* also the prompt's "path" for CONNECT: "ADDR:PORT" */
         int flags;
         mode_t mode;
         enum emp_file_access access;
+        /* CONNECT */
+        int app_fd;     /* the socket's number in the app */
+        int sock;       /* our duplicate of it (pidfd_getfd) */
+        struct sockaddr_storage addr;
+        socklen_t addrlen;
+        enum emp_protocol protocol;
+        char addr_text[46]; /* for the audit log */
+        uint16_t port;
 };
 
 /* Start serving listener (taken) for a sandbox. Called with d->lock held. */

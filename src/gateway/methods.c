@@ -324,12 +324,38 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
                 fail(out, EMP_API_ERR_PARAMS, "the seccomp listener must come with the message (SCM_RIGHTS)");
                 return;
         }
-        struct emp_broker_attach info = {app, instance, (pid_t)json_integer_value(pid), home_inside, home_host};
+        json_t *rules_j = json_object_get(params, "net_rules");
+        const char *provider = json_string_value(json_object_get(params, "provider"));
+        if ((rules_j && (!json_is_array(rules_j) || json_array_size(rules_j) > 1024)) ||
+            (provider && strcmp(provider, "direct") != 0 && strcmp(provider, "none") != 0)) {
+                fail(out, EMP_API_ERR_PARAMS, "\"net_rules\" must be a list of rules and \"provider\" direct or none "
+                                              "(this build has no socks5 provider)");
+                return;
+        }
+        size_t n_rules = rules_j ? json_array_size(rules_j) : 0;
+        char **rules = calloc(n_rules + 1, sizeof(char *));
+        if (!rules) {
+                fail(out, EMP_API_ERR_FAILED, "out of memory");
+                return;
+        }
+        for (size_t i = 0; i < n_rules; i++) {
+                rules[i] = (char *)json_string_value(json_array_get(rules_j, i));
+                if (!rules[i]) {
+                        free(rules);
+                        fail(out, EMP_API_ERR_PARAMS, "\"net_rules\" must hold strings");
+                        return;
+                }
+        }
+        struct emp_broker_attach info = {app, instance, (pid_t)json_integer_value(pid), home_inside, home_host,
+                                         json_is_true(json_object_get(params, "network")), provider ? provider : "direct",
+                                         rules};
         struct emp_error err = {0};
         int listener = d->passed_fd;
         d->passed_fd = -1;
-        if (emp_broker_attach(d, listener, &info, &err) < 0) {
-                fail(out, EMP_API_ERR_FAILED, err.msg);
+        int r = emp_broker_attach(d, listener, &info, &err);
+        free(rules);
+        if (r < 0) {
+                fail(out, r == -EINVAL ? EMP_API_ERR_PARAMS : EMP_API_ERR_FAILED, err.msg);
                 return;
         }
         out->reply = json_pack("{s:I}", "brokered", (json_int_t)emp_broker_count(d));

@@ -18,6 +18,7 @@ struct emp_prompt {
         char *permission;
         char *path;
         enum emp_file_access access;
+        enum emp_call_kind kind;
         int64_t deadline_ms; /* CLOCK_MONOTONIC */
         bool announced;
         struct emp_broker_call **calls;
@@ -36,7 +37,10 @@ static json_t *prompt_json(const struct emp_prompt *p)
 {
         return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", (json_int_t)p->id, "app", p->app_id,
                          "instance", p->instance, "permission", p->permission, "path", p->path, "access",
-                         p->access == EMP_ACCESS_READ ? "read" : "write", "waiting", (json_int_t)p->n_calls,
+                         p->kind == EMP_CALL_CONNECT ? "connect"
+                         : p->access == EMP_ACCESS_READ ? "read"
+                                                        : "write",
+                         "waiting", (json_int_t)p->n_calls,
                          "expires_in_ms", (json_int_t)(p->deadline_ms - now_ms()));
 }
 
@@ -64,6 +68,7 @@ int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const ch
                         return -ENOMEM;
                 }
                 p->access = call->access;
+                p->kind = call->kind;
                 p->id = ++d->next_prompt_id;
                 p->deadline_ms = now_ms() + d->prompt_timeout_ms;
         }
@@ -95,8 +100,14 @@ static int audit_outcome(struct emp_daemon *d, const struct emp_prompt *p, const
                          const char *decision, const char *source)
 {
         struct emp_audit_record rec = {.app = p->app_id, .instance = emp_broker_call_instance(c),
-                                       .permission = p->permission, .decision = decision, .source = source,
-                                       .path = p->path};
+                                       .permission = p->permission, .decision = decision, .source = source};
+        if (c->kind == EMP_CALL_CONNECT) {
+                rec.address = c->addr_text;
+                rec.port = c->port;
+                rec.protocol = c->protocol == EMP_PROTOCOL_UDP ? "udp" : "tcp";
+        } else {
+                rec.path = p->path;
+        }
         return emp_audit_append(d->audit, &rec, NULL);
 }
 

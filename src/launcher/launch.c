@@ -81,7 +81,7 @@ static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
                 r = emp_error_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
         if (r == 0 && ruleset >= 0)
                 r = emp_landlock_enforce(TAKE_FD(ruleset), err);
-        if (r < 0 || !sb->brokered)
+        if (r < 0 || !(sb->brokered || sb->network))
                 return r < 0 ? r : emp_seccomp_install(sb->seccomp_variant, NULL, err);
         /* Brokered: the listener leaves at once for the launcher, which hands
          * it to empyrad; nothing in the sandbox keeps it. */
@@ -288,9 +288,14 @@ static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, i
                 return emp_error_errno(err, r, "seccomp: receiving the listener from the sandbox");
         char instance[32];
         snprintf(instance, sizeof(instance), "%d", (int)getpid());
-        json_t *attach = json_pack("{s:s, s:s, s:i, s:s, s:s, s:b}", "app", sb->app_id, "instance", instance,
-                                   "pid", (int)child, "home_inside", sb->home_inside, "home_host", sb->dirs.home,
-                                   "anonymous", sb->identity == EMP_IDENTITY_ANONYMOUS);
+        json_t *rules = json_array();
+        for (size_t i = 0; sb->manifest->net_rules && sb->manifest->net_rules[i]; i++)
+                json_array_append_new(rules, json_string(sb->manifest->net_rules[i]));
+        const char *provider = sb->manifest->net_provider ? sb->manifest->net_provider : "direct";
+        json_t *attach = json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:b, s:b, s:o, s:s}", "app", sb->app_id, "instance",
+                                   instance, "pid", (int)child, "home_inside", sb->home_inside, "home_host",
+                                   sb->dirs.home, "anonymous", sb->identity == EMP_IDENTITY_ANONYMOUS, "files",
+                                   sb->brokered, "network", sb->network, "net_rules", rules, "provider", provider);
         if (!attach) {
                 close(listener);
                 return emp_error_set(err, -ENOMEM, "out of memory");
@@ -313,9 +318,11 @@ int emp_sandbox_run(struct emp_sandbox *sb)
         struct emp_broker_link link;
         emp_broker_link_init(&link);
         int broker[2] = {-1, -1};
-        if (sb->brokered) {
+        bool gateway = sb->brokered || sb->network;
+        const char *why = sb->brokered ? "files=brokered" : "shared=network";
+        if (gateway) {
                 if (emp_broker_link_connect(&link, &err) < 0) {
-                        fprintf(stderr, "empyra: files=brokered: %s\n", err.msg);
+                        fprintf(stderr, "empyra: %s: %s\n", why, err.msg);
                         return 125;
                 }
                 if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, broker) < 0) {
@@ -374,15 +381,15 @@ int emp_sandbox_run(struct emp_sandbox *sb)
         }
         close(go[1]);
         go[1] = -1;
-        if (sb->brokered && (r = broker_attach(sb, &link, broker[0], child, &err)) < 0) {
+        if (gateway && (r = broker_attach(sb, &link, broker[0], child, &err)) < 0) {
                 if (r != -ECHILD) {
-                        fprintf(stderr, "empyra: files=brokered: %s\n", err.msg);
+                        fprintf(stderr, "empyra: %s: %s\n", why, err.msg);
                         kill(child, SIGKILL);
                 }
                 waitpid(child, NULL, 0);
                 goto out;
         }
-        code = supervise(child, status[0], sb->brokered ? &link : NULL);
+        code = supervise(child, status[0], gateway ? &link : NULL);
 out:
         if (sb->focus_entry) {
                 emp_focus_unregister(sb->focus_entry);

@@ -596,9 +596,11 @@ int emp_sandbox_plan(struct emp_sandbox *sb, struct emp_error *err)
         unsigned shared = emp_bits(m->shared, m->noshared);
         unsigned features = emp_bits(m->features, m->nofeatures);
         unsigned devices = emp_bits(m->devices, m->nodevices);
-        sb->ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS;
-        if (!(shared & EMP_SHARE_NETWORK))
-                sb->ns_flags |= CLONE_NEWNET;
+        /* Always a network namespace of its own (loopback only): with
+         * shared=network the app reaches further only through the gateway,
+         * which connects for it (DESIGN.md §5). */
+        sb->ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET;
+        sb->network = shared & EMP_SHARE_NETWORK;
         if (!(shared & EMP_SHARE_IPC))
                 sb->ns_flags |= CLONE_NEWIPC;
         sb->seccomp_variant = ((features & EMP_FEATURE_MULTIARCH) ? EMP_SECCOMP_MULTIARCH : 0) |
@@ -606,6 +608,8 @@ int emp_sandbox_plan(struct emp_sandbox *sb, struct emp_error *err)
         sb->brokered = m->files == EMP_FILES_BROKERED;
         if (sb->brokered)
                 sb->seccomp_variant |= EMP_SECCOMP_BROKERED;
+        if (sb->network)
+                sb->seccomp_variant |= EMP_SECCOMP_NETWORK;
         if (emp_landlock_abi() < 1) {
                 if (!(sb->allow_weaker & EMP_WEAK_LANDLOCK))
                         return emp_error_set(err, -EOPNOTSUPP,

@@ -8,6 +8,7 @@ enum {
         EMP_SECCOMP_MULTIARCH = 1u << 0, /* features=multiarch: same rules for i386 */
         EMP_SECCOMP_NESTED = 1u << 1,    /* features=nested: namespaces allowed */
         EMP_SECCOMP_BROKERED = 1u << 2,  /* files=brokered: path opens trap to empyrad */
+        EMP_SECCOMP_NETWORK = 1u << 3,   /* shared=network: connect traps to the gateway */
 };
 
 /* Load the filter for this variant into the calling thread (which must be the

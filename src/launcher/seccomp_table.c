@@ -329,7 +329,9 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         /* --- sockets: which families exist is decided at socket()/socketpair() --- */
         BY_ARG("socket", "AF_UNIX, AF_INET, AF_INET6 only"),
         BY_ARG("socketpair", "AF_UNIX, AF_INET, AF_INET6 only"),
-        ALLOW("connect", "sockets (the gateway decides where they lead)"),
+        /* With shared=network the app's network namespace has only its own
+         * loopback; connect traps to the gateway, which connects for it. */
+        RULE("connect", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets (the gateway decides where they lead)"),
         ALLOW("accept", "sockets"),
         ALLOW("accept4", "sockets"),
         ALLOW("bind", "sockets"),
@@ -556,6 +558,8 @@ enum emp_sc_action emp_seccomp_rule_action(const struct emp_seccomp_rule *r, uns
                 return EMP_SC_NOTIFY;
         if ((r->flags & EMP_SC_BROKER_ENOSYS) && (variant & EMP_SECCOMP_BROKERED))
                 return EMP_SC_ENOSYS;
+        if ((r->flags & EMP_SC_NET_NOTIFY) && (variant & EMP_SECCOMP_NETWORK))
+                return EMP_SC_NOTIFY;
         return (enum emp_sc_action)r->action;
 }
 

@@ -13,7 +13,7 @@ enum emp_sc_action {
         EMP_SC_EPERM,        /* known dangerous: refused so the program sees a policy, not a gap */
         EMP_SC_EAFNOSUPPORT, /* refused socket family (argument rules only) */
         EMP_SC_BY_ARG,       /* decided by one argument: see emp_seccomp_arg_rules */
-        EMP_SC_NOTIFY,       /* trapped to empyrad's broker (brokered file mode only) */
+        EMP_SC_NOTIFY,       /* trapped to empyrad's broker (brokered files, network gateway) */
 };
 
 enum emp_sc_flags {
@@ -21,6 +21,7 @@ enum emp_sc_flags {
         EMP_SC_I386_ONLY = 1u << 1,    /* only in the i386 table: part of EMP_SECCOMP_MULTIARCH */
         EMP_SC_BROKER_NOTIFY = 1u << 2, /* NOTIFY instead when the variant has EMP_SECCOMP_BROKERED */
         EMP_SC_BROKER_ENOSYS = 1u << 3, /* ENOSYS instead when the variant has EMP_SECCOMP_BROKERED */
+        EMP_SC_NET_NOTIFY = 1u << 4,    /* NOTIFY instead when the variant has EMP_SECCOMP_NETWORK */
 };
 
 struct emp_seccomp_rule {
