@@ -16,7 +16,7 @@ daemon_pids() {
         local p
         for p in $(pgrep -u "$(id -u)" -x empyrad); do
                 if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
-                        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" ||
+                        tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" ||
                                 continue
                 fi
                 case "$(ps -o stat= -p "$p" 2>/dev/null)" in Z* | "") ;; *) echo "$p" ;; esac
