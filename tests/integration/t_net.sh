@@ -170,6 +170,10 @@ is "$(cat "$W/app.out")" "ok:host" "answered 'allow always': the connect goes th
 like "$("$EMPYRA" perms "$APP")" "allow  network:127.0.0.1:$P_HOST" "... and the rule is stored"
 kill "$PROMPTER" 2>/dev/null
 
+out=$("$EMPYRA" net "$APP")
+like "$out" "allow  network:127.0.0.1:$P_HOST" "empyra net ID shows the app's network rules"
+like "$out" "allow tcp 127.0.0.1 port $P_HOST \(prompt\)" "... and its recent connections with their source"
+
 "$EMPYRA" audit verify >/dev/null
 is "$?" 0 "the audit log verifies intact"
 stop_daemon

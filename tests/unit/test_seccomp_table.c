@@ -34,6 +34,8 @@ static const unsigned all_variants[] = {
         EMP_SECCOMP_BROKERED, EMP_SECCOMP_BROKERED | EMP_SECCOMP_MULTIARCH,
         EMP_SECCOMP_BROKERED | EMP_SECCOMP_NESTED,
         EMP_SECCOMP_BROKERED | EMP_SECCOMP_MULTIARCH | EMP_SECCOMP_NESTED,
+        EMP_SECCOMP_NETWORK, EMP_SECCOMP_NETWORK | EMP_SECCOMP_MULTIARCH,
+        EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED | EMP_SECCOMP_MULTIARCH | EMP_SECCOMP_NESTED,
 };
 #define N_VARIANTS (sizeof(all_variants) / sizeof(all_variants[0]))
 
@@ -391,6 +393,20 @@ static void test_brokered_traps_opens(void **state)
         assert_int_equal(emp_seccomp_count(0).notify, 0);
 }
 
+/* shared=network traps connect, and only connect. */
+static void test_network_traps_connect(void **state)
+{
+        (void)state;
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 42, 0, 0), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 42, 0, 0), RET_ALLOW);
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK | EMP_SECCOMP_MULTIARCH, AUDIT_ARCH_I386, 362, 0, 0),
+                         SECCOMP_RET_USER_NOTIF);
+        /* The file opens stay native unless brokered too. */
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 257, 0, 0), RET_ALLOW);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 1);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 4);
+}
+
 static void test_bpf_defaults(void **state)
 {
         const uint32_t enosys = RET_ERRNO(ENOSYS);
@@ -505,6 +521,7 @@ int main(void)
                 cmocka_unit_test(test_bpf_matches_table),
                 cmocka_unit_test(test_bpf_defaults),
                 cmocka_unit_test(test_brokered_traps_opens),
+                cmocka_unit_test(test_network_traps_connect),
                 cmocka_unit_test(test_installed_filter),
                 cmocka_unit_test(test_installed_filter_nested),
         };
