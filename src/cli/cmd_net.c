@@ -37,7 +37,7 @@ int cmd_net(int argc, char **argv)
         json_t *pol = cli_api_call("net", "io.empyra.Policy.Get", json_pack("{s:s}", "app", app));
         if (!pol)
                 return 1;
-        json_t *log = cli_api_call("net", "io.empyra.Audit.Read", json_pack("{s:s, s:i}", "app", app, "limit", 2000));
+        json_t *log = cli_api_call("net", "io.empyra.Audit.Read", json_pack("{s:s, s:i, s:b}", "app", app, "limit", RECENT, "network", 1));
         if (!log) {
                 json_decref(pol);
                 return 1;

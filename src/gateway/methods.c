@@ -270,9 +270,12 @@ static void m_audit_read(struct emp_daemon *d, json_t *params, struct emp_method
                 fail(out, EMP_API_ERR_FAILED, "reading the audit log failed");
                 return;
         }
+        bool network = json_is_true(json_object_get(params, "network"));
         json_t *arr = json_array();
         struct emp_audit_entry e;
         while (emp_audit_reader_next(r, &e) > 0) {
+                if (network && !e.address)
+                        continue; /* "network": only the gateway's connections */
                 json_t *o = json_loadb(e.line, e.line_len, 0, NULL);
                 if (o)
                         json_array_append_new(arr, o);
