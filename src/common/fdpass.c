@@ -31,7 +31,7 @@ int emp_fd_send(int sock, int fd)
         return n == 1 ? 0 : -errno;
 }
 
-ssize_t emp_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd)
+ssize_t emp_recv_with_fds(int sock, void *buf, size_t len, int ret_fds[EMP_MAX_PASSED_FDS])
 {
         struct iovec iov = {.iov_base = buf, .iov_len = len};
         union {
@@ -45,7 +45,9 @@ ssize_t emp_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd)
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -errno;
-        int kept = -1;
+        size_t kept = 0;
+        for (size_t i = 0; i < EMP_MAX_PASSED_FDS; i++)
+                ret_fds[i] = -1;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
                 if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
                         continue;
@@ -53,27 +55,32 @@ ssize_t emp_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd)
                 for (size_t i = 0; i < count; i++) {
                         int fd;
                         memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                        if (kept < 0)
-                                kept = fd;
+                        if (kept < EMP_MAX_PASSED_FDS)
+                                ret_fds[kept++] = fd;
                         else
                                 close(fd);
                 }
         }
-        *ret_fd = kept;
         return n;
 }
 
 int emp_fd_recv(int sock, int *ret_fd)
 {
         char byte;
-        int fd = -1;
-        ssize_t n = emp_recv_with_fd(sock, &byte, 1, &fd);
+        int fds[EMP_MAX_PASSED_FDS];
+        ssize_t n = emp_recv_with_fds(sock, &byte, 1, fds);
         if (n < 0)
                 return (int)n;
-        if (n == 0)
+        for (size_t i = 1; i < EMP_MAX_PASSED_FDS; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        if (n == 0) {
+                if (fds[0] >= 0)
+                        close(fds[0]);
                 return -EPIPE;
-        if (fd < 0)
+        }
+        if (fds[0] < 0)
                 return -EBADMSG;
-        *ret_fd = fd;
+        *ret_fd = fds[0];
         return 0;
 }

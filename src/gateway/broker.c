@@ -386,14 +386,20 @@ static void *box_thread(void *arg)
                                                                           : sizeof(struct seccomp_notif);
         struct seccomp_notif *n = malloc(size);
         for (; n;) {
-                struct pollfd p[2] = {{.fd = box->listener, .events = POLLIN}, {.fd = box->stop_fd, .events = POLLIN}};
-                if (poll(p, 2, -1) < 0) {
+                struct pollfd p[3] = {{.fd = box->listener, .events = POLLIN},
+                                      {.fd = box->stop_fd, .events = POLLIN},
+                                      {.fd = box->dns_fd, .events = POLLIN}};
+                if (poll(p, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
                 }
                 if (p[1].revents)
                         break;
+                if (p[2].revents & POLLIN)
+                        emp_resolver_serve(box);
+                if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                        continue;
                 if ((p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN))
                         break; /* every process of the sandbox is gone */
                 memset(n, 0, size);
@@ -420,6 +426,8 @@ static void box_free(struct emp_broker_box *box)
                 close(box->root_fd);
         if (box->stop_fd >= 0)
                 close(box->stop_fd);
+        if (box->dns_fd >= 0)
+                close(box->dns_fd);
         free(box->app_id);
         free(box->instance);
         free(box->home_inside);
@@ -439,10 +447,16 @@ int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broke
         struct emp_broker_box *box = calloc(1, sizeof(*box));
         if (!box) {
                 close(listener);
+                if (info->dns_fd >= 0)
+                        close(info->dns_fd);
                 return emp_error_set(err, -ENOMEM, "out of memory");
         }
-        *box = (struct emp_broker_box){.d = d, .listener = listener, .root_fd = -1, .stop_fd = -1,
-                                       .init_pid = info->init_pid};
+        box->d = d;
+        box->listener = listener;
+        box->root_fd = -1;
+        box->stop_fd = -1;
+        box->dns_fd = info->dns_fd;
+        box->init_pid = info->init_pid;
         char home_real[PATH_MAX];
         const char *home_host = realpath(info->home_host, home_real) ? home_real : info->home_host;
         box->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

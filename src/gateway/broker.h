@@ -24,6 +24,7 @@ struct emp_broker_attach {
         bool network;            /* shared=network: connects trap here */
         const char *provider;    /* direct | none */
         char **net_rules;        /* the manifest's [Empyra Network] rules= */
+        int dns_fd;              /* UDP socket on the app's 127.0.0.53:53 (taken), or -1 */
 };
 
 enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT };

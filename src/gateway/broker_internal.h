@@ -30,6 +30,15 @@ struct emp_broker_box {
         bool network;
         bool provider_none;         /* provider=none: every connection refused */
         struct emp_policy manifest; /* [Empyra Network] rules=, source MANIFEST */
+        int dns_fd;                 /* the resolver's socket in the app's namespace, or -1 */
+        unsigned dns_busy;          /* lookups running (atomic) */
+        /* Names the resolver answered, by address, so a connect is decided
+         * (and logged) by the name the app asked for. Under d->lock. */
+        struct emp_resolved {
+                struct emp_addr addr;
+                char name[254];
+        } names[256];
+        unsigned names_next;
         struct emp_broker_box *next;
 };
 
@@ -51,3 +60,8 @@ void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, boo
 int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *provider, char **rules,
                       struct emp_error *err);
 void emp_net_box_free(struct emp_broker_box *box);
+
+/* resolver.c: answer one query waiting on box->dns_fd (broker thread). */
+void emp_resolver_serve(struct emp_broker_box *box);
+/* The name the resolver gave addr to this app, or NULL (d->lock held). */
+const char *emp_resolver_name(const struct emp_broker_box *box, const struct emp_addr *addr);

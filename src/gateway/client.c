@@ -131,24 +131,26 @@ int emp_client_read_message(int fd, json_t **ret, struct emp_error *err)
         }
 }
 
-/* One message, with pass_fd (if >= 0) riding on its first byte. */
-static int send_message(int fd, const char *msg, size_t len, int pass_fd)
+/* One message, with the fds (n_fds, at most 2) riding on its first byte. */
+static int send_message(int fd, const char *msg, size_t len, const int *fds, size_t n_fds)
 {
         struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
         union {
-                char buf[CMSG_SPACE(sizeof(int))];
+                char buf[CMSG_SPACE(2 * sizeof(int))];
                 struct cmsghdr align;
         } u;
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (pass_fd >= 0) {
+        if (n_fds > 2)
+                return -EINVAL;
+        if (n_fds > 0) {
                 memset(&u, 0, sizeof(u));
                 mh.msg_control = u.buf;
-                mh.msg_controllen = sizeof(u.buf);
+                mh.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
                 struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
                 c->cmsg_level = SOL_SOCKET;
                 c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+                c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+                memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
         }
         while (iov.iov_len > 0) {
                 ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
@@ -158,21 +160,21 @@ static int send_message(int fd, const char *msg, size_t len, int pass_fd)
                         return -errno;
                 iov.iov_base = (char *)iov.iov_base + n;
                 iov.iov_len -= (size_t)n;
-                mh.msg_control = NULL; /* the fd went with the first part */
+                mh.msg_control = NULL; /* the fds went with the first part */
                 mh.msg_controllen = 0;
         }
         return 0;
 }
 
-int emp_client_call_on(int fd, const char *method, json_t *params, int pass_fd, json_t **ret_reply,
-                       char **ret_error, struct emp_error *err)
+int emp_client_call_on(int fd, const char *method, json_t *params, const int *fds, size_t n_fds,
+                       json_t **ret_reply, char **ret_error, struct emp_error *err)
 {
         _cleanup_free_ char *msg = NULL;
         size_t len = 0;
         int r = emp_api_format_request(method, params, &msg, &len);
         if (r < 0)
                 return r;
-        if ((r = send_message(fd, msg, len, pass_fd)) < 0)
+        if ((r = send_message(fd, msg, len, fds, n_fds)) < 0)
                 return emp_error_errno(err, r, "sending to empyrad");
         json_t *o = NULL;
         if ((r = emp_client_read_message(fd, &o, err)) < 0)
@@ -193,7 +195,7 @@ static int client_call(bool start, const char *method, json_t *params, json_t **
                 json_decref(params);
                 return fd;
         }
-        return emp_client_call_on(fd, method, params, -1, ret_reply, ret_error, err);
+        return emp_client_call_on(fd, method, params, NULL, 0, ret_reply, ret_error, err);
 }
 
 int emp_client_call(const char *method, json_t *params, json_t **ret_reply, char **ret_error, struct emp_error *err)

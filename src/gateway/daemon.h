@@ -40,9 +40,9 @@ struct emp_daemon {
         uint64_t next_prompt_id;
         unsigned n_watchers; /* connections answering prompts (Prompts.Watch) */
         int prompt_timeout_ms; /* EMP_PROMPT_TIMEOUT_MS; tests shorten it */
-        /* The fd that came with the message being dispatched (SCM_RIGHTS);
-         * a method that keeps it sets this to -1, else the loop closes it. */
-        int passed_fd;
+        /* The fds that came with the message being dispatched (SCM_RIGHTS);
+         * a method that keeps one sets it to -1, else the loop closes it. */
+        int passed_fds[2];
         /* Host prefixes the broker never serves: Empyra's own directories. */
         char *never[9];
 };

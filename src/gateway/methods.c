@@ -323,7 +323,7 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
                 fail(out, EMP_API_ERR_PARAMS, "\"instance\", \"pid\", \"home_inside\" and \"home_host\" are required");
                 return;
         }
-        if (d->passed_fd < 0) {
+        if (d->passed_fds[0] < 0) {
                 fail(out, EMP_API_ERR_PARAMS, "the seccomp listener must come with the message (SCM_RIGHTS)");
                 return;
         }
@@ -351,10 +351,13 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
         }
         struct emp_broker_attach info = {app, instance, (pid_t)json_integer_value(pid), home_inside, home_host,
                                          json_is_true(json_object_get(params, "network")), provider ? provider : "direct",
-                                         rules};
+                                         rules, -1};
         struct emp_error err = {0};
-        int listener = d->passed_fd;
-        d->passed_fd = -1;
+        int listener = d->passed_fds[0];
+        d->passed_fds[0] = -1;
+        /* The resolver's socket, bound in the app's own namespace (shared=network). */
+        info.dns_fd = d->passed_fds[1];
+        d->passed_fds[1] = -1;
         int r = emp_broker_attach(d, listener, &info, &err);
         free(rules);
         if (r < 0) {

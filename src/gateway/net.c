@@ -261,12 +261,12 @@ void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, boo
 }
 
 static int audit_connect(struct emp_daemon *d, const struct emp_broker_box *box, const char *perm,
-                         const char *decision, const char *source, const char *addr, uint16_t port,
-                         enum emp_protocol proto)
+                         const char *decision, const char *source, const char *name, const char *addr,
+                         uint16_t port, enum emp_protocol proto)
 {
         struct emp_audit_record rec = {.app = box->app_id, .instance = box->instance, .permission = perm,
-                                       .decision = decision, .source = source, .address = addr, .port = port,
-                                       .protocol = proto == EMP_PROTOCOL_UDP ? "udp" : "tcp"};
+                                       .decision = decision, .source = source, .name = name, .address = addr,
+                                       .port = port, .protocol = proto == EMP_PROTOCOL_UDP ? "udp" : "tcp"};
         return emp_audit_append(d->audit, &rec, NULL);
 }
 
@@ -329,11 +329,20 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        char text[INET6_ADDRSTRLEN], perm[INET6_ADDRSTRLEN + 32], where[INET6_ADDRSTRLEN + 16];
+        char text[INET6_ADDRSTRLEN], name[254] = "", perm[320], where[300];
         emp_addr_format(&addr, text, sizeof(text));
         bool v6 = addr.family == AF_INET6;
-        snprintf(perm, sizeof(perm), "network:%s%s%s:%u", v6 ? "[" : "", text, v6 ? "]" : "", port);
-        snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", text, v6 ? "]" : "", port);
+        pthread_mutex_lock(&d->lock);
+        const char *known = emp_resolver_name(box, &addr);
+        if (known)
+                snprintf(name, sizeof(name), "%s", known);
+        pthread_mutex_unlock(&d->lock);
+        /* Asked for by name: the prompt and an "always" answer speak of the name. */
+        if (name[0])
+                snprintf(where, sizeof(where), "%s:%u", name, port);
+        else
+                snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", text, v6 ? "]" : "", port);
+        snprintf(perm, sizeof(perm), "network:%s", where);
         enum emp_protocol proto = type == SOCK_DGRAM ? EMP_PROTOCOL_UDP : EMP_PROTOCOL_TCP;
 
         struct emp_broker_call *c = calloc(1, sizeof(*c));
@@ -356,7 +365,8 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
         c->port = port;
         emp_broker_box_ref(box);
 
-        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .addr = addr, .port = port, .protocol = proto};
+        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = name[0] ? name : NULL, .addr = addr,
+                                  .port = port, .protocol = proto};
         struct emp_verdict v = {0};
         const char *source;
         pthread_mutex_lock(&d->lock);
@@ -374,14 +384,15 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
         }
         if (v.decision == EMP_DECISION_ASK) {
                 if (emp_prompts_add(d, c, perm) < 0) {
-                        audit_connect(d, box, perm, "deny", "prompt-failed", text, port, proto);
+                        audit_connect(d, box, perm, "deny", "prompt-failed", name[0] ? name : NULL, text, port, proto);
                         emp_net_call_finish(d, c, false);
                 }
                 pthread_mutex_unlock(&d->lock);
                 return;
         }
         bool allow = v.decision == EMP_DECISION_ALLOW;
-        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, text, port, proto) < 0)
+        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name[0] ? name : NULL, text, port,
+                          proto) < 0)
                 allow = false; /* not logged, not done */
         pthread_mutex_unlock(&d->lock);
         emp_net_call_finish(d, c, allow);

@@ -168,17 +168,20 @@ static int handle_message(const char *msg, size_t len, void *ctx_)
 static void client_readable(struct emp_daemon *d, struct client *c)
 {
         char buf[16384];
-        int passed = -1;
-        ssize_t n = emp_recv_with_fd(c->fd, buf, sizeof(buf), &passed);
+        int passed[EMP_MAX_PASSED_FDS];
+        ssize_t n = emp_recv_with_fds(c->fd, buf, sizeof(buf), passed);
         if (n == -EAGAIN || n == -EINTR)
                 return;
         struct dispatch_ctx ctx = {d, c};
-        /* An fd is for the message it came with (Broker.Attach); unclaimed, it is closed. */
-        d->passed_fd = passed;
+        /* fds are for the message they came with (Broker.Attach); unclaimed, they are closed. */
+        for (size_t i = 0; i < EMP_MAX_PASSED_FDS; i++)
+                d->passed_fds[i] = passed[i];
         int r = n > 0 ? emp_api_reader_feed(&c->reader, buf, (size_t)n, handle_message, &ctx) : -1;
-        if (d->passed_fd >= 0)
-                close(d->passed_fd);
-        d->passed_fd = -1;
+        for (size_t i = 0; i < EMP_MAX_PASSED_FDS; i++) {
+                if (d->passed_fds[i] >= 0)
+                        close(d->passed_fds[i]);
+                d->passed_fds[i] = -1;
+        }
         if (n <= 0 || r < 0) {
                 if (n > 0 && c->reader.len >= EMP_API_MAX_MESSAGE) {
                         _cleanup_free_ char *out = NULL;

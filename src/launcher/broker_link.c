@@ -16,7 +16,8 @@
 void emp_broker_link_init(struct emp_broker_link *l)
 {
         const char *a = getenv("EMPYRA_AUTOSTART");
-        *l = (struct emp_broker_link){.conn = -1, .listener = -1, .autostart = !(a && strcmp(a, "0") == 0)};
+        *l = (struct emp_broker_link){.conn = -1, .listener = -1, .dns = -1,
+                                      .autostart = !(a && strcmp(a, "0") == 0)};
 }
 
 void emp_broker_link_free(struct emp_broker_link *l)
@@ -25,6 +26,8 @@ void emp_broker_link_free(struct emp_broker_link *l)
                 close(l->conn);
         if (l->listener >= 0)
                 close(l->listener);
+        if (l->dns >= 0)
+                close(l->dns);
         json_decref(l->attach);
         emp_broker_link_init(l);
 }
@@ -44,8 +47,9 @@ static int send_attach(struct emp_broker_link *l, struct emp_error *err)
 {
         json_t *reply = NULL;
         _cleanup_free_ char *error = NULL;
-        int r = emp_client_call_on(l->conn, "io.empyra.Broker.Attach", json_incref(l->attach), l->listener, &reply,
-                                   &error, err);
+        int fds[2] = {l->listener, l->dns};
+        int r = emp_client_call_on(l->conn, "io.empyra.Broker.Attach", json_incref(l->attach), fds,
+                                   l->dns >= 0 ? 2 : 1, &reply, &error, err);
         if (r < 0)
                 return r;
         if (error) {
@@ -59,9 +63,11 @@ static int send_attach(struct emp_broker_link *l, struct emp_error *err)
         return 0;
 }
 
-int emp_broker_link_attach(struct emp_broker_link *l, int listener, json_t *attach, struct emp_error *err)
+int emp_broker_link_attach(struct emp_broker_link *l, int listener, int dns, json_t *attach,
+                           struct emp_error *err)
 {
         l->listener = listener;
+        l->dns = dns;
         l->attach = attach;
         return send_attach(l, err);
 }

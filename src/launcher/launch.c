@@ -4,7 +4,9 @@
  * privilege, applies Landlock and seccomp, and becomes init. */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,6 +55,19 @@ static int loopback_up(struct emp_error *err)
         return 0;
 }
 
+static int resolver_socket(struct emp_error *err)
+{
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = htonl(0x7f000035)};
+        if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                int e = -errno;
+                if (s >= 0)
+                        close(s);
+                return emp_error_errno(err, e, "network gateway: binding the resolver on 127.0.0.53:53");
+        }
+        return s;
+}
+
 static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
 {
         int r;
@@ -75,21 +90,37 @@ static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
                 if (r < 0)
                         return r;
         }
+        /* The gateway's resolver listens on the app's own loopback
+         * (resolv.conf says 127.0.0.53): bound here, while binding port 53
+         * is still allowed, and handed to empyrad with the listener. */
+        int dns = -1;
+        if (sb->network && (dns = resolver_socket(err)) < 0)
+                return dns;
         r = emp_caps_drop_and_switch(sb->ids.app_uid, sb->ids.app_gid, sb->ids.host_root, err);
         /* pid 1 is not the app: the app must not be able to ptrace it. */
         if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 r = emp_error_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
         if (r == 0 && ruleset >= 0)
                 r = emp_landlock_enforce(TAKE_FD(ruleset), err);
-        if (r < 0 || !(sb->brokered || sb->network))
+        if (r < 0 || !(sb->brokered || sb->network)) {
+                if (dns >= 0)
+                        close(dns);
                 return r < 0 ? r : emp_seccomp_install(sb->seccomp_variant, NULL, err);
+        }
         /* Brokered: the listener leaves at once for the launcher, which hands
          * it to empyrad; nothing in the sandbox keeps it. */
         int listener = -1;
-        if ((r = emp_seccomp_install(sb->seccomp_variant, &listener, err)) < 0)
+        if ((r = emp_seccomp_install(sb->seccomp_variant, &listener, err)) < 0) {
+                if (dns >= 0)
+                        close(dns);
                 return r;
+        }
         r = emp_fd_send(CHILD_BROKER_FD, listener);
         close(listener);
+        if (r == 0 && dns >= 0)
+                r = emp_fd_send(CHILD_BROKER_FD, dns);
+        if (dns >= 0)
+                close(dns);
         close(CHILD_BROKER_FD);
         return r < 0 ? emp_error_errno(err, r, "seccomp: handing the listener to the launcher") : 0;
 }
@@ -280,12 +311,16 @@ static int supervise(pid_t child, int status_rd, struct emp_broker_link *link)
 static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, int broker_rd, pid_t child,
                          struct emp_error *err)
 {
-        int listener = -1;
+        int listener = -1, dns = -1;
         int r = emp_fd_recv(broker_rd, &listener);
         if (r == -EPIPE)
                 return -ECHILD; /* setup failed inside; the child said why */
         if (r < 0)
                 return emp_error_errno(err, r, "seccomp: receiving the listener from the sandbox");
+        if (sb->network && (r = emp_fd_recv(broker_rd, &dns)) < 0) {
+                close(listener);
+                return r == -EPIPE ? -ECHILD : emp_error_errno(err, r, "receiving the resolver socket");
+        }
         char instance[32];
         snprintf(instance, sizeof(instance), "%d", (int)getpid());
         json_t *rules = json_array();
@@ -298,9 +333,11 @@ static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, i
                                    sb->brokered, "network", sb->network, "net_rules", rules, "provider", provider);
         if (!attach) {
                 close(listener);
+                if (dns >= 0)
+                        close(dns);
                 return emp_error_set(err, -ENOMEM, "out of memory");
         }
-        return emp_broker_link_attach(link, listener, attach, err);
+        return emp_broker_link_attach(link, listener, dns, attach, err);
 }
 
 int emp_sandbox_run(struct emp_sandbox *sb)

@@ -186,13 +186,11 @@ static int plan_etc(struct emp_sandbox *sb, bool network)
                 return -ENOMEM;
         if (asprintf(&s, "%s\n", sb->machine_id) < 0 || (r = add_file(sb, "/etc/machine-id", s, 0444)) < 0)
                 return -ENOMEM;
-        if (network) {
-                /* Often a symlink into /run, which the sandbox does not have:
-                 * bind the file it resolves to. */
-                char real[PATH_MAX];
-                if (realpath("/etc/resolv.conf", real))
-                        ADD(EMP_MNT_BIND, real, "/etc/resolv.conf", EMP_MNT_F_RO | EMP_MNT_F_OPTIONAL, 0);
-        }
+        /* The app's resolver is the gateway, on the app's own loopback
+         * (empyrad answers there); no search domains: they name the host's
+         * network. */
+        if (network && (r = add_file(sb, "/etc/resolv.conf", strdup("nameserver 127.0.0.53\n"), 0644)) < 0)
+                return r;
         return 0;
 }
 
