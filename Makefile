@@ -94,7 +94,8 @@ $(BUILD)/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AUDIT_SRC) $(COMMON
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)
-$(BUILD)/fuzz_api: tests/fuzz/fuzz_api.c src/gateway/api.c src/gateway/broker_path.c $(POLICY_SRC) $(COMMON_SRC) \
+$(BUILD)/fuzz_api: tests/fuzz/fuzz_api.c src/gateway/api.c src/gateway/broker_path.c src/gateway/dns.c $(POLICY_SRC) \
+                   $(COMMON_SRC) \
                    $(MANIFEST_SRC)
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
@@ -117,6 +118,7 @@ bench: deps all
 	sh bench/launch
 	sh bench/compile
 	bash bench/frame-deadline
+	bash bench/broker
 
 PREFIX ?= /usr/local
 install: all

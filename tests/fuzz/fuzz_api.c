@@ -1,14 +1,17 @@
 /* fuzz_api.c — libFuzzer target for what empyrad reads from strangers: the
  * control API's framing and request parser (split at every chunk size a
- * socket may deliver), and the broker's path mapping of app-chosen paths.
+ * socket may deliver), the broker's path mapping of app-chosen paths, and
+ * the resolver's DNS query parser and answer builder.
  * Never a crash or leak; a mapped host path is absolute, has no "..", and
  * never lies under a refused prefix. */
 #include <stdint.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway/api.h"
 #include "gateway/broker_path.h"
+#include "gateway/dns.h"
 #include "policy/permission.h"
 
 static struct emp_api_reader reader;
@@ -41,10 +44,30 @@ static void fuzz_path(const char *path)
                 __builtin_trap();
 }
 
+static void fuzz_dns(const uint8_t *data, size_t size)
+{
+        struct emp_dns_query q;
+        uint8_t out[EMP_DNS_MAX_UDP];
+        if (emp_dns_parse_query(data, size, &q) != 0) {
+                emp_dns_build_error(data, size, EMP_DNS_RCODE_FORMERR, out, sizeof(out));
+                return;
+        }
+        if (strlen(q.name) >= sizeof(q.name) || 12 + q.question_len > size)
+                __builtin_trap();
+        struct emp_addr a[2] = {{.family = AF_INET, .bytes = {1, 2, 3, 4}}, {.family = AF_INET6}};
+        int n = emp_dns_build_answer(data, &q, EMP_DNS_RCODE_NOERROR, a, 2, 60, out, sizeof(out));
+        if (n > (int)sizeof(out))
+                __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (size < 1)
                 return 0;
+        if ((data[0] & 3) == 2) {
+                fuzz_dns(data + 1, size - 1);
+                return 0;
+        }
         if (data[0] & 1) {
                 char *path = strndup((const char *)data + 1, size - 1);
                 if (path)

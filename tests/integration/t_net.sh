@@ -12,7 +12,7 @@
 if is_root && [ -z "${T_NET_INNER:-}" ]; then
         # (lib.sh's exit trap would print a plan here too: the inner run's counts)
         trap - EXIT
-        exec env T_NET_INNER=1 unshare --net bash "$0" "$@"
+        exec env T_NET_INNER=1 unshare --net --mount bash "$0" "$@"
 fi
 
 PROBE=$PROBES/net_probe
@@ -49,6 +49,12 @@ if is_root; then
         SERVERS=(inet=203.0.113.1:8080 inet2=203.0.113.2:8080 lan=10.77.0.1:8080 host=127.0.0.1:8081
                 inet6=[2001:db8::1]:8080 udpinet=203.0.113.1:5353/udp)
         P_INET=8080 P_HOST=8081
+        # Names come from a hosts file of the test's own (a private mount
+        # namespace), and nothing is ever asked of a real DNS server.
+        printf '127.0.0.1 localhost\n203.0.113.1 www.inet.test\n203.0.113.2 api.other.test\n' >"$W/hosts"
+        printf 'nameserver 127.0.0.1\n' >"$W/resolv.conf"
+        mount --bind "$W/hosts" /etc/hosts
+        mount --bind "$W/resolv.conf" /etc/resolv.conf
 else
         # Ports of our own on the host's loopback.
         P_HOST=$((20000 + $$ % 20000))
@@ -131,6 +137,30 @@ if is_root; then
         is "$(served inet)" "$before" "... nor with another thread dup2()ing sockets onto the fd"
         diag "address + fd race: $SB_OUT"
 
+        # Names: the app's resolver is the gateway.
+        "$EMPYRA" reset "$APP" >/dev/null
+        run_sb "${S[@]}" -- cat /etc/resolv.conf
+        sb_is "$SB_OUT" "nameserver 127.0.0.53" "the app's resolv.conf names the gateway on its own loopback"
+        run_sb "${S[@]}" -- getent hosts www.inet.test
+        sb_ok "names resolve through the gateway" 'printf "%s" "$SB_OUT" | grep -q "^203.0.113.1 *www.inet.test"'
+        run_sb "${S[@]}" -- getent hosts nothere.test
+        sb_is "$SB_RC" 2 "an unknown name: not found"
+        NAMECON='import socket,sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5); s.send(b"x\n"); print("ok:" + s.recv(64).decode().strip())
+except OSError as e:
+    print("err:" + str(e.errno))'
+        run_sb "${S[@]}" -- python3 -c "$NAMECON" www.inet.test "$P_INET"
+        sb_is "$SB_OUT" "ok:inet" "a connect by name works"
+        like "$("$EMPYRA" audit --app "$APP" --json | tail -1)" '"name":"www.inet.test","address":"203.0.113.1"' \
+                "... and the log shows the name with the address"
+        "$EMPYRA" deny "$APP" 'network:*.inet.test:*' >/dev/null
+        run_sb "${S[@]}" -- python3 -c "$NAMECON" www.inet.test "$P_INET"
+        sb_is "$SB_OUT" "err:1" "a wildcard name rule (deny *.inet.test) applies to the name the app asked for"
+        run_sb "${S[@]}" -- python3 -c "$NAMECON" api.other.test "$P_INET"
+        sb_is "$SB_OUT" "ok:inet2" "... and not to other names"
+        "$EMPYRA" reset "$APP" >/dev/null
+
         # Manifest rules, and provider=none.
         MF=$W/net.ini
         printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nrules=deny %s:*;\n' \
@@ -146,6 +176,8 @@ if is_root; then
         printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nprovider=none\n' "$APP" >"$MF"
         run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" tcp "$INET" "$P_INET"
         sb_is "$SB_OUT" "err:EPERM" "provider=none refuses every connection"
+        run_sb --manifest="$MF" -- getent hosts www.inet.test
+        isnt "$SB_RC" 0 "... and resolves no name"
         like "$("$EMPYRA" audit --app "$APP")" "deny network:$INET:$P_INET provider-none" "... and says so in the log"
 else
         skip "internet and LAN classes: need a network namespace with veth interfaces (root)"
