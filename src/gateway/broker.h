@@ -22,7 +22,7 @@ struct emp_broker_attach {
         const char *home_inside; /* the app's $HOME inside */
         const char *home_host;   /* the user's home on the host */
         bool network;            /* shared=network: connects trap here */
-        const char *provider;    /* direct | none */
+        const char *provider;    /* direct | none | socks5://HOST:PORT */
         char **net_rules;        /* the manifest's [Empyra Network] rules= */
         int dns_fd;              /* UDP socket on the app's 127.0.0.53:53 (taken), or -1 */
 };
@@ -48,6 +48,7 @@ struct emp_broker_call {
         enum emp_protocol protocol;
         char addr_text[46]; /* for the audit log */
         uint16_t port;
+        char name[254]; /* the name the app resolved the address from, or "" */
 };
 
 /* Start serving listener (taken) for a sandbox. Called with d->lock held. */

@@ -29,6 +29,10 @@ struct emp_broker_box {
         /* Network gateway (shared=network). */
         bool network;
         bool provider_none;         /* provider=none: every connection refused */
+        bool socks5;                /* provider=socks5://: every TCP connection through the proxy */
+        struct sockaddr_storage proxy;
+        socklen_t proxy_len;
+        uint32_t next_fake;         /* socks5: the resolver's next address in 198.18.0.0/15 */
         struct emp_policy manifest; /* [Empyra Network] rules=, source MANIFEST */
         int dns_fd;                 /* the resolver's socket in the app's namespace, or -1 */
         unsigned dns_busy;          /* lookups running (atomic) */
@@ -65,3 +69,5 @@ void emp_net_box_free(struct emp_broker_box *box);
 void emp_resolver_serve(struct emp_broker_box *box);
 /* The name the resolver gave addr to this app, or NULL (d->lock held). */
 const char *emp_resolver_name(const struct emp_broker_box *box, const struct emp_addr *addr);
+/* Whether addr is one of the resolver's stand-in addresses (socks5). */
+bool emp_resolver_is_fake(const struct emp_addr *addr);

@@ -330,9 +330,9 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
         json_t *rules_j = json_object_get(params, "net_rules");
         const char *provider = json_string_value(json_object_get(params, "provider"));
         if ((rules_j && (!json_is_array(rules_j) || json_array_size(rules_j) > 1024)) ||
-            (provider && strcmp(provider, "direct") != 0 && strcmp(provider, "none") != 0)) {
-                fail(out, EMP_API_ERR_PARAMS, "\"net_rules\" must be a list of rules and \"provider\" direct or none "
-                                              "(this build has no socks5 provider)");
+            (provider && emp_net_provider_validate(provider, &(struct emp_error){0}) < 0)) {
+                fail(out, EMP_API_ERR_PARAMS, "\"net_rules\" must be a list of rules and \"provider\" direct, none "
+                                              "or socks5://HOST:PORT");
                 return;
         }
         size_t n_rules = rules_j ? json_array_size(rules_j) : 0;

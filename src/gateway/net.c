@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netdb.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -31,11 +32,42 @@
  * thread waits as long, as it would on its own). */
 #define CONNECT_TIMEOUT_MS 30000
 
+/* socks5://HOST:PORT: the proxy's address (a name is looked up once, here). */
+static int proxy_setup(struct emp_broker_box *box, const char *spec, struct emp_error *err)
+{
+        char host[300];
+        const char *hp = spec + strlen("socks5://");
+        const char *colon = strrchr(hp, ':');
+        if (!colon || (size_t)(colon - hp) >= sizeof(host))
+                return emp_error_set(err, -EINVAL, "bad provider %s", spec);
+        memcpy(host, hp, (size_t)(colon - hp));
+        host[colon - hp] = '\0';
+        char *h = host;
+        if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+                h[strlen(h) - 1] = '\0';
+                h++;
+        }
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+        int gai = getaddrinfo(h, colon + 1, &hints, &res);
+        if (gai != 0 || !res)
+                return emp_error_set(err, -EINVAL, "provider %s: %s", spec, gai_strerror(gai));
+        memcpy(&box->proxy, res->ai_addr, res->ai_addrlen);
+        box->proxy_len = res->ai_addrlen;
+        freeaddrinfo(res);
+        box->socks5 = true;
+        return 0;
+}
+
 int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *provider, char **rules,
                       struct emp_error *err)
 {
         box->network = network;
         box->provider_none = provider && strcmp(provider, "none") == 0;
+        if (provider && strncmp(provider, "socks5://", 9) == 0) {
+                int r = proxy_setup(box, provider, err);
+                if (r < 0)
+                        return r;
+        }
         if (!rules || !rules[0])
                 return 0;
         struct emp_manifest m;
@@ -177,8 +209,97 @@ static unsigned app_fd_cloexec(pid_t pid, int fd)
         return flags & O_CLOEXEC;
 }
 
+static int io_all(int s, void *buf, size_t len, bool out)
+{
+        for (size_t done = 0; done < len;) {
+                ssize_t n = out ? send(s, (char *)buf + done, len - done, MSG_NOSIGNAL)
+                                : recv(s, (char *)buf + done, len - done, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -ECONNRESET;
+                done += (size_t)n;
+        }
+        return 0;
+}
+
+/* A SOCKS5 reply code as the errno a direct connect would have given. */
+static int socks5_errno(uint8_t rep)
+{
+        switch (rep) {
+        case 2: return -EPERM;        /* not allowed by the proxy's ruleset */
+        case 3: return -ENETUNREACH;
+        case 4: return -EHOSTUNREACH;
+        case 6: return -ETIMEDOUT;    /* TTL expired */
+        default: return -ECONNREFUSED;
+        }
+}
+
+/* Connect to the proxy and ask it (RFC 1928, no authentication) for the
+ * destination: by name when the app asked for one, so the proxy resolves it
+ * (no DNS leaves from here). Returns the connected socket or -errno. */
+static int socks5_connect(const struct emp_broker_box *box, const struct emp_broker_call *c)
+{
+        int s = socket(box->proxy.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return -errno;
+        struct timeval tv = {.tv_sec = CONNECT_TIMEOUT_MS / 1000};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        uint8_t buf[300];
+        size_t n = 0;
+        int r = connect(s, (const struct sockaddr *)&box->proxy, box->proxy_len) < 0 ? -ECONNREFUSED : 0;
+        if (r == 0 && (r = io_all(s, (uint8_t[]){5, 1, 0}, 3, true)) == 0 && (r = io_all(s, buf, 2, false)) == 0 &&
+            (buf[0] != 5 || buf[1] != 0))
+                r = -ECONNREFUSED; /* the proxy wants authentication we do not have */
+        if (r == 0) {
+                buf[n++] = 5;
+                buf[n++] = 1;
+                buf[n++] = 0;
+                const struct sockaddr_in *v4 = (const struct sockaddr_in *)&c->addr;
+                const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&c->addr;
+                if (c->name[0]) {
+                        size_t l = strlen(c->name);
+                        buf[n++] = 3;
+                        buf[n++] = (uint8_t)l;
+                        memcpy(buf + n, c->name, l);
+                        n += l;
+                } else if (c->addr.ss_family == AF_INET) {
+                        buf[n++] = 1;
+                        memcpy(buf + n, &v4->sin_addr, 4);
+                        n += 4;
+                } else {
+                        buf[n++] = 4;
+                        memcpy(buf + n, &v6->sin6_addr, 16);
+                        n += 16;
+                }
+                buf[n++] = (uint8_t)(c->port >> 8);
+                buf[n++] = (uint8_t)c->port;
+                r = io_all(s, buf, n, true);
+        }
+        if (r == 0 && (r = io_all(s, buf, 4, false)) == 0 && (buf[0] != 5 || buf[1] != 0))
+                r = buf[0] != 5 ? -ECONNREFUSED : socks5_errno(buf[1]);
+        if (r == 0) {
+                /* The bound address the proxy reports: read and ignore. */
+                size_t rest = buf[3] == 1 ? 4 + 2 : buf[3] == 4 ? 16 + 2 : 0;
+                if (buf[3] == 3 && (r = io_all(s, buf, 1, false)) == 0)
+                        rest = (size_t)buf[0] + 2;
+                if (r == 0 && (rest == 0 || (r = io_all(s, buf, rest, false)) < 0))
+                        r = r < 0 ? r : -ECONNREFUSED;
+        }
+        if (r < 0) {
+                close(s);
+                return r;
+        }
+        struct timeval none = {0};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+        return s;
+}
+
 /* Connect a socket of ours like the app's and put it in place of the app's
- * fd; then answer the call with what connect said. */
+ * fd; then answer the call with what connect said. Through a SOCKS5 proxy
+ * the handshake is finished first, so even a non-blocking connect gets 0. */
 static void perform(struct emp_broker_call *c)
 {
         struct emp_broker_box *box = c->box;
@@ -188,7 +309,19 @@ static void perform(struct emp_broker_call *c)
         int fl = fcntl(c->sock, F_GETFL);
         bool nonblock = fl >= 0 && (fl & O_NONBLOCK);
         int result;
-        _cleanup_close_ int s = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+        _cleanup_close_ int s = -1;
+        if (box->socks5) {
+                s = socks5_connect(box, c);
+                result = s < 0 ? s : 0;
+                if (s < 0)
+                        goto answer;
+                copy_options(c->sock, s, domain, type);
+                if (nonblock)
+                        fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+                nonblock = true; /* already as the app wants it */
+                goto inject;
+        }
+        s = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
         if (s < 0) {
                 result = -errno;
                 goto answer;
@@ -205,6 +338,7 @@ static void perform(struct emp_broker_call *c)
                 goto answer;
         if (!nonblock)
                 fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+inject:;
         struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
                                         .srcfd = (uint32_t)s, .newfd = (uint32_t)c->app_fd,
                                         .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
@@ -241,7 +375,8 @@ static void perform_async(struct emp_broker_call *c)
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&at, 128 * 1024);
-        bool threaded = fl >= 0 && !(fl & O_NONBLOCK) && pthread_create(&t, &at, perform_thread, c) == 0;
+        bool slow = c->box->socks5 || (fl >= 0 && !(fl & O_NONBLOCK));
+        bool threaded = slow && pthread_create(&t, &at, perform_thread, c) == 0;
         pthread_attr_destroy(&at);
         if (!threaded) {
                 perform(c);
@@ -363,6 +498,7 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
         c->protocol = proto;
         snprintf(c->addr_text, sizeof(c->addr_text), "%s", text);
         c->port = port;
+        snprintf(c->name, sizeof(c->name), "%s", name);
         emp_broker_box_ref(box);
 
         struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = name[0] ? name : NULL, .addr = addr,
@@ -373,7 +509,13 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
         if (box->provider_none) {
                 v.decision = EMP_DECISION_DENY;
                 source = "provider-none";
-        } else if (is_nameserver(&addr, port)) {
+        } else if (box->socks5 && proto == EMP_PROTOCOL_UDP) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-socks5-no-udp";
+        } else if (box->socks5 && emp_resolver_is_fake(&addr) && !name[0]) {
+                v.decision = EMP_DECISION_DENY; /* a stand-in address nobody asked for */
+                source = "provider-socks5-unknown-name";
+        } else if (!box->socks5 && is_nameserver(&addr, port)) {
                 v.decision = EMP_DECISION_ALLOW;
                 source = "resolver";
         } else if (decide(d, box, &req, &v) < 0) {

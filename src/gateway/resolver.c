@@ -94,6 +94,35 @@ static void *lookup_thread(void *arg)
         return NULL;
 }
 
+/* 198.18.0.0/15 (RFC 2544, benchmarking: never routed) stands in for names
+ * behind a SOCKS5 provider: the proxy resolves them. */
+bool emp_resolver_is_fake(const struct emp_addr *a)
+{
+        return a->family == AF_INET && a->bytes[0] == 198 && (a->bytes[1] & 0xfe) == 18;
+}
+
+/* The stand-in address for name: the one it already has, or the next. */
+static struct emp_addr fake_for(struct emp_broker_box *box, const char *name)
+{
+        struct emp_addr a = {.family = AF_INET};
+        pthread_mutex_lock(&box->d->lock);
+        for (size_t i = 0; i < ARRAY_SIZE(box->names); i++)
+                if (box->names[i].name[0] && strcmp(box->names[i].name, name) == 0 &&
+                    emp_resolver_is_fake(&box->names[i].addr)) {
+                        a = box->names[i].addr;
+                        pthread_mutex_unlock(&box->d->lock);
+                        return a;
+                }
+        uint32_t n = 1 + box->next_fake++ % ((1u << 17) - 2);
+        a.bytes[0] = 198;
+        a.bytes[1] = (uint8_t)(18 + (n >> 16));
+        a.bytes[2] = (uint8_t)(n >> 8);
+        a.bytes[3] = (uint8_t)n;
+        pthread_mutex_unlock(&box->d->lock);
+        remember(box, name, &a, 1);
+        return a;
+}
+
 void emp_resolver_serve(struct emp_broker_box *box)
 {
         struct lookup *l = calloc(1, sizeof(*l));
@@ -113,6 +142,15 @@ void emp_resolver_serve(struct emp_broker_box *box)
         int rcode = r == -EOPNOTSUPP ? EMP_DNS_RCODE_NOTIMP : r == -EINVAL ? EMP_DNS_RCODE_FORMERR : -1;
         if (r == 0 && box->provider_none)
                 rcode = EMP_DNS_RCODE_REFUSED;
+        else if (r == 0 && box->socks5 && l->q.qclass == 1 && l->q.qtype == EMP_DNS_TYPE_A && l->q.name[0]) {
+                /* Remote DNS: the proxy resolves; the app gets a stand-in. */
+                struct emp_addr a = fake_for(box, l->q.name);
+                send_answer(l, out, emp_dns_build_answer(l->query, &l->q, EMP_DNS_RCODE_NOERROR, &a, 1, DNS_TTL, out,
+                                                         sizeof(out)));
+                free(l);
+                return;
+        } else if (r == 0 && box->socks5)
+                rcode = EMP_DNS_RCODE_NOERROR; /* AAAA and others: none (IPv4 stand-ins only) */
         else if (r == 0 && (l->q.qclass != 1 || (l->q.qtype != EMP_DNS_TYPE_A && l->q.qtype != EMP_DNS_TYPE_AAAA)))
                 rcode = EMP_DNS_RCODE_NOERROR; /* no records of other types: resolvers fall back to A/AAAA */
         else if (r == 0 && __atomic_add_fetch(&box->dns_busy, 1, __ATOMIC_SEQ_CST) > DNS_PARALLEL) {

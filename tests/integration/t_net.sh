@@ -178,6 +178,38 @@ except OSError as e:
         sb_is "$SB_OUT" "err:EPERM" "provider=none refuses every connection"
         run_sb --manifest="$MF" -- getent hosts www.inet.test
         isnt "$SB_RC" 0 "... and resolves no name"
+
+        # A SOCKS5 provider (microsocks, started here): every TCP connection
+        # goes through it, names resolved by the proxy.
+        if have microsocks; then
+                microsocks -i 127.0.0.1 -p 1080 >"$W/socks.log" 2>&1 &
+                SOCKS=$!
+                at_exit "kill $SOCKS 2>/dev/null"
+                for i in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/1080) 2>/dev/null && break; sleep 0.05; done
+                printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nprovider=socks5://127.0.0.1:1080\n' \
+                        "$APP" >"$MF"
+                run_sb --manifest="$MF" -- getent hosts www.inet.test
+                sb_ok "socks5: the resolver answers with a stand-in address (198.18/15), resolving nothing itself" \
+                        'printf "%s" "$SB_OUT" | grep -q "^198\.1[89]\.[0-9.]* *www.inet.test"'
+                before=$(served inet)
+                run_sb --manifest="$MF" -- python3 -c "$NAMECON" www.inet.test "$P_INET"
+                sb_is "$SB_OUT" "ok:inet" "socks5: a connect by name reaches the server, data both ways"
+                like "$(cat "$W/socks.log")" "connected to www.inet.test:$P_INET" "... through the proxy, which got the name"
+                run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" tcp "$INET" "$P_INET"
+                sb_is "$SB_OUT" "ok:inet" "socks5: a connect to an address goes through the proxy too"
+                is "$(grep -c "connected to" "$W/socks.log")" 2 "... every TCP connection went through it"
+                is "$(($(served inet) - before))" 2 "... and the server saw exactly those two"
+                run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" tcp-nonblock "$INET" "$P_INET"
+                sb_is "$SB_OUT" "immediate
+ok:inet" "socks5: a non-blocking connect gets 0 once the gateway finished the handshake"
+                run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" udp "$INET" 5353
+                sb_is "$SB_OUT" "err:EPERM" "socks5: UDP is refused"
+                like "$("$EMPYRA" audit --app "$APP")" "deny network:$INET:5353 provider-socks5-no-udp" \
+                        "... with a clear log line"
+                kill "$SOCKS" 2>/dev/null
+        else
+                skip "socks5 provider: microsocks is not installed"
+        fi
         like "$("$EMPYRA" audit --app "$APP")" "deny network:$INET:$P_INET provider-none" "... and says so in the log"
 else
         skip "internet and LAN classes: need a network namespace with veth interfaces (root)"

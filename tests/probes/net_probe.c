@@ -96,8 +96,10 @@ static int do_connect(const char *host, int port, int type, int family, bool non
                         printf("err:%s\n", ename(soerr));
                         return 0;
                 }
-                fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+        } else if (nonblock) {
+                printf("immediate\n");
         }
+        fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
         exchange(s);
         close(s);
         return 0;
