@@ -236,7 +236,8 @@ void emp_broker_call_finish(struct emp_daemon *d, struct emp_broker_call *call, 
         int err = -EACCES;
         if (allow && emp_broker_id_valid(box->listener, call->notif_id)) {
                 int fd = -1;
-                mode_t mode = call->mode & 07777 & ~(mode_t)app_umask(call->pid);
+                /* The umask matters only when a file is created. */
+                mode_t mode = (call->flags & O_CREAT) ? call->mode & 07777 & ~(mode_t)app_umask(call->pid) : 0;
                 err = open_beneath(grant, call->host_path, call->flags, mode, &fd);
                 if (err == 0) {
                         struct seccomp_notif_addfd a = {.id = call->notif_id, .flags = SECCOMP_ADDFD_FLAG_SEND,
@@ -311,12 +312,43 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
                 return;
         }
         bool allow = v.decision == EMP_DECISION_ALLOW;
-        /* A decision that could not be logged does not take effect. */
-        if (audit_file(d, box, perm, allow ? "allow" : "deny", source, host_path) < 0)
+        /* A decision that could not be logged does not take effect. The same
+         * decision for the same file is logged once per running instance. */
+        if (!emp_audit_seen(box, perm, allow, source) &&
+            audit_file(d, box, perm, allow ? "allow" : "deny", source, host_path) < 0)
                 allow = false;
         pthread_mutex_unlock(&d->lock);
         /* The open happens outside the lock: a slow disk stalls only this app. */
         emp_broker_call_finish(d, call, allow, allow ? (grant ? grant : host_path) : NULL);
+}
+
+/* Paths recently found in the app's own view (libraries, configs opened over
+ * and over). A hit skips the resolution; a stale hit can only mean the
+ * kernel answers natively (ENOENT), never that a host file is served. */
+static uint32_t view_hash(const char *s)
+{
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (uint8_t)*s) * 16777619u;
+        return h;
+}
+
+static bool view_cached(const struct emp_broker_box *box, const char *view)
+{
+        const char *e = box->view_cache[view_hash(view) % EMP_VIEW_CACHE];
+        return e && strcmp(e, view) == 0;
+}
+
+static void view_remember(struct emp_broker_box *box, const char *view)
+{
+        char **slot = &box->view_cache[view_hash(view) % EMP_VIEW_CACHE];
+        if (*slot && strcmp(*slot, view) == 0)
+                return;
+        char *copy = strdup(view);
+        if (!copy)
+                return;
+        free(*slot);
+        *slot = copy;
 }
 
 static int open_root(struct emp_broker_box *box, const struct seccomp_notif *n)
@@ -353,9 +385,9 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        /* The pid is the caller's only while the notification lives. */
-        if (!emp_broker_id_valid(box->listener, n->id))
-                return;
+        /* What follows reads the caller's cwd and root by pid: valid only while
+         * the notification lives, which host_file() checks (ID_VALID) before
+         * anything is acted on; a continued call acts on nothing of ours. */
         if (box->root_fd < 0 && open_root(box, n) < 0) {
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
@@ -364,7 +396,9 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        if (emp_broker_join(base, path, view, sizeof(view)) < 0 || in_view(box, view, a.flags)) {
+        if (emp_broker_join(base, path, view, sizeof(view)) < 0 || view_cached(box, view) ||
+            in_view(box, view, a.flags)) {
+                view_remember(box, view);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
@@ -428,6 +462,9 @@ static void box_free(struct emp_broker_box *box)
                 close(box->stop_fd);
         if (box->dns_fd >= 0)
                 close(box->dns_fd);
+        for (size_t i = 0; i < EMP_VIEW_CACHE; i++)
+                free(box->view_cache[i]);
+        emp_audit_seen_free(box);
         free(box->app_id);
         free(box->instance);
         free(box->home_inside);
@@ -552,4 +589,22 @@ json_t *emp_broker_list(struct emp_daemon *d)
                         json_array_append_new(arr, json_pack("{s:s, s:s, s:i}", "app", b->app_id, "instance",
                                                              b->instance, "pid", (int)b->init_pid));
         return arr;
+}
+
+bool emp_audit_seen(struct emp_broker_box *box, const char *perm, bool allow, const char *source)
+{
+        char key[4400];
+        snprintf(key, sizeof(key), "%c%s %s", allow ? '+' : '-', source, perm);
+        char **slot = &box->audit_seen[view_hash(key) % EMP_AUDIT_SEEN];
+        if (*slot && strcmp(*slot, key) == 0)
+                return true;
+        free(*slot);
+        *slot = strdup(key);
+        return false;
+}
+
+void emp_audit_seen_free(struct emp_broker_box *box)
+{
+        for (size_t i = 0; i < EMP_AUDIT_SEEN; i++)
+                free(box->audit_seen[i]);
 }

@@ -43,6 +43,12 @@ struct emp_broker_box {
                 char name[254];
         } names[256];
         unsigned names_next;
+        /* Broker thread only: paths recently found in the app's own view. */
+#define EMP_VIEW_CACHE 256
+        char *view_cache[EMP_VIEW_CACHE];
+        /* Decisions already in the audit log for this instance (d->lock). */
+#define EMP_AUDIT_SEEN 512
+        char *audit_seen[EMP_AUDIT_SEEN];
         struct emp_broker_box *next;
 };
 
@@ -54,6 +60,12 @@ static inline void emp_broker_box_ref(struct emp_broker_box *box)
 }
 /* The box stays on the list until reaped; this only counts. */
 void emp_broker_box_unref(struct emp_broker_box *box);
+
+/* Whether this (permission, decision, source) was already logged for the
+ * box's instance; remembers it if not (d->lock held). Repeats of one
+ * decision by one running app are logged once: a loop cannot flush the log. */
+bool emp_audit_seen(struct emp_broker_box *box, const char *perm, bool allow, const char *source);
+void emp_audit_seen_free(struct emp_broker_box *box);
 
 /* net.c: a trapped connect(fd, addr, len) (args as the kernel passed them). */
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,

@@ -15,10 +15,11 @@ SOCK=$RUNTIME/empyrad.sock
 daemon_pids() {
         local p
         for p in $(pgrep -u "$(id -u)" -x empyrad); do
-                if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
-                        tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" ||
-                                continue
-                fi
+                # (unset: only daemons that have none either)
+                tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-}" ||
+                        { [ -z "${XDG_RUNTIME_DIR:-}" ] &&
+                                ! tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -q "^XDG_RUNTIME_DIR="; } ||
+                        continue
                 case "$(ps -o stat= -p "$p" 2>/dev/null)" in Z* | "") ;; *) echo "$p" ;; esac
         done | sort
 }
