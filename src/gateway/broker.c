@@ -49,11 +49,11 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
 {
         int nr = n->data.nr;
         const __u64 *a = n->data.args;
-        enum { OPEN, OPENAT, CREAT, CONNECT } op;
+        enum { OPEN, OPENAT, CREAT, CONNECT, BIND } op;
         if (n->data.arch == AUDIT_ARCH_X86_64)
-                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : -1;
+                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : nr == 49 ? BIND : -1;
         else if (n->data.arch == AUDIT_ARCH_I386)
-                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : -1;
+                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : nr == 361 ? BIND : -1;
         else
                 return -ENOSYS;
         switch ((int)op) {
@@ -61,6 +61,7 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
         case OPENAT: *ret = (struct open_args){(int)a[0], a[1], (int)a[2], (mode_t)a[3]}; return 0;
         case CREAT: *ret = (struct open_args){AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]}; return 0;
         case CONNECT: return 1;
+        case BIND: return 2;
         default: return -ENOSYS;
         }
 }
@@ -228,7 +229,7 @@ static char *file_permission(const char *host_path, enum emp_file_access access)
 
 void emp_broker_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow, const char *grant)
 {
-        if (call->kind == EMP_CALL_CONNECT) {
+        if (call->kind != EMP_CALL_OPEN) {
                 emp_net_call_finish(d, call, allow);
                 return;
         }
@@ -375,8 +376,11 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_broker_reply(box->listener, n->id, -ENOSYS, false);
                 return;
         }
-        if (kind == 1) {
-                emp_net_connect(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
+        if (kind == 1 || kind == 2) {
+                if (kind == 1)
+                        emp_net_connect(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
+                else
+                        emp_net_bind(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
                 return;
         }
         char path[PATH_MAX], base[PATH_MAX], view[PATH_MAX], host[PATH_MAX];

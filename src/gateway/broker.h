@@ -27,7 +27,7 @@ struct emp_broker_attach {
         int dns_fd;              /* UDP socket on the app's 127.0.0.53:53 (taken), or -1 */
 };
 
-enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT };
+enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT, EMP_CALL_BIND };
 
 /* A trapped call waiting for a prompt's answer. */
 struct emp_broker_call {

@@ -70,7 +70,10 @@ void emp_audit_seen_free(struct emp_broker_box *box);
 /* net.c: a trapped connect(fd, addr, len) (args as the kernel passed them). */
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                      uint64_t addrlen);
-/* net.c: answer a connect that waited for a prompt (lock held). */
+/* net.c: a trapped bind(fd, addr, len). */
+void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
+                  uint64_t addrlen);
+/* net.c: answer a connect or bind that waited for a prompt (lock held). */
 void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow);
 /* net.c: the box's network settings from Broker.Attach. 0 or -errno. */
 int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *provider, char **rules,

@@ -384,10 +384,44 @@ static void perform_async(struct emp_broker_call *c)
         }
 }
 
+/* Serve on the host: a socket of ours bound where the app asked (the host's
+ * loopback or every interface), in place of the app's fd; its listen()
+ * then runs natively on it. */
+static void perform_bind(struct emp_broker_call *c)
+{
+        int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
+        int type = sock_int(c->sock, SOL_SOCKET, SO_TYPE);
+        int proto = sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL);
+        int fl = fcntl(c->sock, F_GETFL);
+        int result = 0;
+        _cleanup_close_ int s = socket(domain, type | SOCK_CLOEXEC | (fl >= 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0),
+                                       proto);
+        if (s < 0)
+                result = -errno;
+        if (result == 0) {
+                copy_options(c->sock, s, domain, type);
+                if (bind(s, (struct sockaddr *)&c->addr, c->addrlen) < 0)
+                        result = -errno;
+        }
+        if (result == 0) {
+                struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
+                                                .srcfd = (uint32_t)s, .newfd = (uint32_t)c->app_fd,
+                                                .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
+                if (ioctl(c->box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+                        result = -errno;
+        }
+        emp_broker_reply(c->box->listener, c->notif_id, result, false);
+}
+
 void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow)
 {
         (void)d;
         if (allow && emp_broker_id_valid(call->box->listener, call->notif_id)) {
+                if (call->kind == EMP_CALL_BIND) {
+                        perform_bind(call);
+                        call_free(call);
+                        return;
+                }
                 perform_async(call);
                 return;
         }
@@ -536,6 +570,91 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
         if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name[0] ? name : NULL, text, port,
                           proto) < 0)
                 allow = false; /* not logged, not done */
+        pthread_mutex_unlock(&d->lock);
+        emp_net_call_finish(d, c, allow);
+}
+
+static bool addr_any(const struct emp_addr *a)
+{
+        static const uint8_t zero[16];
+        return memcmp(a->bytes, zero, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr_ptr,
+                  uint64_t addrlen)
+{
+        struct emp_daemon *d = box->d;
+        struct sockaddr_storage ss = {0};
+        struct emp_addr addr;
+        uint16_t port;
+        /* Anything but a TCP bind to the loopback or every interface is the
+         * app's own business, in its own namespace (UDP client ports, Unix
+         * sockets, other addresses that do not exist there). */
+        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
+            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0 ||
+            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0 ||
+            (!addr_any(&addr) && emp_addr_classify(&addr) != EMP_NET_LOOPBACK)) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        int sock = app_socket(box, n, fd);
+        if (sock < 0) {
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return;
+        }
+        if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        char text[INET6_ADDRSTRLEN], perm[64];
+        emp_addr_format(&addr, text, sizeof(text));
+        snprintf(perm, sizeof(perm), "network:listen:%u", port);
+        struct emp_request req = {.kind = EMP_REQUEST_LISTEN, .port = port, .protocol = EMP_PROTOCOL_TCP};
+        struct emp_verdict v = {0};
+        pthread_mutex_lock(&d->lock);
+        int r = box->provider_none ? -EPERM : decide(d, box, &req, &v);
+        /* Serving on its own loopback needs nobody's permission: only a rule
+         * that grants the port moves it to the host's. */
+        if (!addr_any(&addr) && (r < 0 || v.decision != EMP_DECISION_ALLOW || v.source == EMP_SOURCE_DEFAULT)) {
+                pthread_mutex_unlock(&d->lock);
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        if (r < 0)
+                v.decision = EMP_DECISION_DENY;
+        const char *source = r == -EPERM ? "provider-none" : r < 0 ? "invalid" : emp_source_str(v.source);
+        struct emp_broker_call *c = calloc(1, sizeof(*c));
+        if (!c || !(c->host_path = strdup(perm + strlen("network:")))) {
+                pthread_mutex_unlock(&d->lock);
+                free(c);
+                close(sock);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                return;
+        }
+        c->kind = EMP_CALL_BIND;
+        c->box = box;
+        c->notif_id = n->id;
+        c->pid = (pid_t)n->pid;
+        c->app_fd = fd;
+        c->sock = sock;
+        memcpy(&c->addr, &ss, sizeof(ss));
+        c->addrlen = (socklen_t)addrlen;
+        c->protocol = EMP_PROTOCOL_TCP;
+        snprintf(c->addr_text, sizeof(c->addr_text), "%s", text);
+        c->port = port;
+        emp_broker_box_ref(box);
+        if (v.decision == EMP_DECISION_ASK) {
+                if (emp_prompts_add(d, c, perm) < 0)
+                        emp_net_call_finish(d, c, false);
+                pthread_mutex_unlock(&d->lock);
+                return;
+        }
+        bool allow = v.decision == EMP_DECISION_ALLOW;
+        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, NULL, text, port, EMP_PROTOCOL_TCP) < 0)
+                allow = false;
         pthread_mutex_unlock(&d->lock);
         emp_net_call_finish(d, c, allow);
 }

@@ -38,6 +38,7 @@ static json_t *prompt_json(const struct emp_prompt *p)
         return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", (json_int_t)p->id, "app", p->app_id,
                          "instance", p->instance, "permission", p->permission, "path", p->path, "access",
                          p->kind == EMP_CALL_CONNECT ? "connect"
+                         : p->kind == EMP_CALL_BIND  ? "listen"
                          : p->access == EMP_ACCESS_READ ? "read"
                                                         : "write",
                          "waiting", (json_int_t)p->n_calls,
@@ -101,7 +102,7 @@ static int audit_outcome(struct emp_daemon *d, const struct emp_prompt *p, const
 {
         struct emp_audit_record rec = {.app = p->app_id, .instance = emp_broker_call_instance(c),
                                        .permission = p->permission, .decision = decision, .source = source};
-        if (c->kind == EMP_CALL_CONNECT) {
+        if (c->kind != EMP_CALL_OPEN) {
                 rec.address = c->addr_text;
                 rec.port = c->port;
                 rec.protocol = c->protocol == EMP_PROTOCOL_UDP ? "udp" : "tcp";

@@ -334,7 +334,8 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         RULE("connect", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets (the gateway decides where they lead)"),
         ALLOW("accept", "sockets"),
         ALLOW("accept4", "sockets"),
-        ALLOW("bind", "sockets"),
+        /* shared=network: a bind may ask to serve on the host (network:listen:PORT). */
+        RULE("bind", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets"),
         ALLOW("listen", "sockets"),
         ALLOW("shutdown", "sockets"),
         ALLOW("getsockname", "sockets"),

@@ -215,6 +215,37 @@ else
         skip "internet and LAN classes: need a network namespace with veth interfaces (root)"
 fi
 
+# --- listening ------------------------------------------------------------------------------------------
+P_APP=$((P_HOST + 7))
+# host_reach PORT: what a client on the host gets from 127.0.0.1:PORT.
+host_reach() {
+        python3 -c 'import socket,sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3); print(s.recv(16).decode().strip() or "EOF")
+except OSError as e:
+    print("refused")' "$1"
+}
+# serve_bg ADDR PORT: the probe serving in a sandbox, in the background, until it listens.
+serve_bg() {
+        timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run "${S[@]}" -- "$PROBE" serve "$1" "$2" </dev/null >"$W/serve.out" 2>&1 &
+        BG=$!
+        for i in $(seq 1 100); do grep -q "listening\|err" "$W/serve.out" && break; sleep 0.05; done
+}
+"$EMPYRA" reset "$APP" >/dev/null
+serve_bg 127.0.0.1 "$P_APP"
+is "$(head -1 "$W/serve.out")" "listening" "an app serves on its own loopback without asking"
+is "$(host_reach "$P_APP")" "refused" "... which the host cannot reach"
+kill "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+"$EMPYRA" allow "$APP" "network:listen:$P_APP" >/dev/null
+serve_bg 127.0.0.1 "$P_APP"
+is "$(host_reach "$P_APP")" "app" "allowed network:listen:PORT, the app serves on the host's loopback"
+wait "$BG" 2>/dev/null
+serve_bg 0.0.0.0 "$((P_APP + 1))"
+is "$(cat "$W/serve.out")" "err:EPERM" "serving on every interface without a grant: EPERM"
+wait "$BG" 2>/dev/null
+like "$("$EMPYRA" audit --app "$APP")" "deny network:listen:$((P_APP + 1)) no-ui" "... logged"
+
 # --- ask answered by a UI -----------------------------------------------------------------------------
 "$EMPYRA" reset "$APP" >/dev/null
 PFIFO=$W/fifo

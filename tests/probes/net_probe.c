@@ -145,6 +145,30 @@ static int do_families(void)
         return 0;
 }
 
+/* Bind and listen on HOST:PORT, answer one connection with "app", exit. */
+static int do_serve(const char *host, int port)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(host, port, &ss);
+        int s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(s, (struct sockaddr *)&ss, len) < 0 || listen(s, 4) < 0) {
+                printf("err:%s\n", ename(errno));
+                return 0;
+        }
+        printf("listening\n");
+        int c = accept(s, NULL, NULL);
+        if (c < 0) {
+                printf("err:accept:%s\n", ename(errno));
+                return 0;
+        }
+        write(c, "app\n", 4);
+        printf("served\n");
+        close(c);
+        return 0;
+}
+
 /* --- races ----------------------------------------------------------------- */
 static struct sockaddr_storage race_addr, race_a, race_b;
 static socklen_t race_len;
@@ -230,6 +254,8 @@ int main(int argc, char **argv)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_STREAM, 0, true);
         if (argc == 4 && strcmp(argv[1], "udp") == 0)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_DGRAM, 0, false);
+        if (argc == 4 && strcmp(argv[1], "serve") == 0)
+                return do_serve(argv[2], atoi(argv[3]));
         if (argc == 2 && strcmp(argv[1], "own-loopback") == 0)
                 return do_own_loopback();
         if (argc == 2 && strcmp(argv[1], "families") == 0)
