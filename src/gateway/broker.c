@@ -267,11 +267,6 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
                       const char *host_path)
 {
         struct emp_daemon *d = box->d;
-        struct stat st;
-        if (stat(host_path, &st) < 0 && !(a->flags & O_CREAT)) {
-                emp_broker_reply(box->listener, n->id, 0, true); /* nowhere: the kernel says ENOENT */
-                return;
-        }
         bool write = (a->flags & O_ACCMODE) != O_RDONLY || (a->flags & (O_TRUNC | O_CREAT));
         enum emp_file_access access = write ? EMP_ACCESS_WRITE : EMP_ACCESS_READ;
         _cleanup_free_ char *perm = file_permission(host_path, access);
@@ -304,6 +299,17 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
         else
                 source = emp_source_str(v.source);
         _cleanup_free_ char *grant = v.rule && v.decision == EMP_DECISION_ALLOW ? strdup(v.rule->perm.path) : NULL;
+        /* Ask only about what exists (or may be created): nobody is asked
+         * about a typo. Allowed or denied, the open itself tells. */
+        struct stat st;
+        if (v.decision == EMP_DECISION_ASK && stat(host_path, &st) < 0 && !(a->flags & O_CREAT)) {
+                pthread_mutex_unlock(&d->lock);
+                emp_broker_reply(box->listener, n->id, 0, true); /* the kernel says ENOENT */
+                free(call->host_path);
+                free(call);
+                emp_broker_box_unref(box);
+                return;
+        }
         if (v.decision == EMP_DECISION_ASK) {
                 if (emp_prompts_add(d, call, perm) < 0) {
                         audit_file(d, box, perm, "deny", "prompt-failed", host_path);
