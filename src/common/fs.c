@@ -3,6 +3,8 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
@@ -43,6 +45,26 @@ int emp_write_file_at(int dirfd, const char *name, const void *data, size_t len,
         if (fd < 0)
                 return -errno;
         return emp_write_all(fd, data, len);
+}
+
+int emp_replace_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        char tmp[PATH_MAX];
+        if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
+                return -ENAMETOOLONG;
+        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        int r = emp_write_all(fd, data, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return fsync(dirfd) < 0 ? -errno : 0;
 }
 
 int emp_write_string(const char *path, const char *s)

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
@@ -24,6 +25,8 @@
 
 #include "broker_internal.h"
 #include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/strv.h"
 #include "daemon.h"
 #include "manifest/manifest.h"
 #include "prompts.h"
@@ -58,6 +61,59 @@ static int proxy_setup(struct emp_broker_box *box, const char *spec, struct emp_
         return 0;
 }
 
+/* What the manifest requests now, against what it requested at the app's
+ * last gateway launch ($XDG_STATE_HOME/empyra/manifests/ID.json): each
+ * newly requested permission becomes a MANIFEST-source "ask" rule in the
+ * store, which ties with the manifest's own allow, so the user is asked
+ * (DESIGN.md §6). The first launch records the list and asks nothing: the
+ * user installed that manifest as it is. Lock held. */
+static void manifest_changes(struct emp_broker_box *box, const struct emp_manifest *m)
+{
+        struct emp_daemon *d = box->d;
+        char **now = NULL, **added = NULL;
+        struct emp_error e = {0};
+        if (emp_policy_manifest_requests(m, &now, &e) < 0)
+                return;
+        char dir[PATH_MAX], path[PATH_MAX + 320], name[300];
+        snprintf(dir, sizeof(dir), "%s/manifests", d->dirs.state);
+        snprintf(name, sizeof(name), "%s.json", box->app_id);
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        json_t *old = emp_read_file(path, 1 << 20, &text, &len) == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+        if (json_is_array(old)) {
+                size_t n = json_array_size(old), i;
+                char **before = calloc(n + 1, sizeof(char *));
+                json_t *v;
+                json_array_foreach(old, i, v) if (before && json_is_string(v)) before[i] = (char *)json_string_value(v);
+                struct emp_policy *p = NULL;
+                if (before && emp_policy_manifest_changed(before, now, &added, &e) == 0 && added[0] &&
+                    emp_policy_store_get(&d->store, box->app_id, &p) == 0) {
+                        for (size_t k = 0; added[k]; k++) {
+                                struct emp_audit_record rec = {.app = box->app_id, .instance = box->instance,
+                                                               .permission = added[k], .decision = "ask",
+                                                               .source = "manifest-changed"};
+                                if (emp_audit_append(d->audit, &rec, NULL) == 0)
+                                        emp_policy_set(p, added[k], EMP_DECISION_ASK, EMP_SOURCE_MANIFEST,
+                                                       EMP_SCOPE_ALWAYS, 0, NULL);
+                        }
+                        emp_policy_store_save(d->dirs.config, &d->store, NULL);
+                }
+                free(before);
+        }
+        json_decref(old);
+        json_t *list = json_array();
+        for (size_t i = 0; now[i]; i++)
+                json_array_append_new(list, json_string(now[i]));
+        _cleanup_free_ char *out = json_dumps(list, JSON_COMPACT);
+        json_decref(list);
+        _cleanup_close_ int dfd = -1;
+        if (out && emp_mkdir_p(dir, 0700) == 0 && (dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+                emp_replace_file_at(dfd, name, out, strlen(out), 0600);
+        emp_strv_free(now);
+        emp_strv_free(added);
+}
+
 int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *provider, char **rules,
                       struct emp_error *err)
 {
@@ -68,13 +124,15 @@ int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *prov
                 if (r < 0)
                         return r;
         }
-        if (!rules || !rules[0])
+        if (!network)
                 return 0;
         struct emp_manifest m;
         emp_manifest_init(&m);
         m.shared = EMP_SHARE_NETWORK;
-        m.net_rules = rules; /* borrowed: add_manifest only reads */
-        int r = emp_policy_add_manifest(&box->manifest, &m, err);
+        m.net_rules = rules; /* borrowed: these only read */
+        int r = rules && rules[0] ? emp_policy_add_manifest(&box->manifest, &m, err) : 0;
+        if (r == 0)
+                manifest_changes(box, &m);
         m.net_rules = NULL;
         emp_manifest_free(&m);
         return r;

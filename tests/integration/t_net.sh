@@ -173,6 +173,25 @@ except OSError as e:
         "$EMPYRA" allow "$APP" "network:$INET2:$P_INET" >/dev/null
         run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" tcp "$INET2" "$P_INET"
         sb_is "$SB_OUT" "ok:inet2" "a user rule beats the manifest's"
+        # A changed manifest: what it newly requests starts as ask.
+        MAPP=$(app_id NetManifest)
+        printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nrules=allow lan;\n' \
+                "$MAPP" >"$W/first.ini"
+        run_sb --manifest="$W/first.ini" "$(probe_grant)" -- "$PROBE" tcp "$LAN" "$P_INET"
+        sb_is "$SB_OUT" "ok:lan" "a manifest's rules hold as installed (allow lan, first launch)"
+        printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nrules=allow lan;allow 192.168.0.0/16:*;\n' \
+                "$MAPP" >"$W/second.ini"
+        run_sb --manifest="$W/second.ini" "$(probe_grant)" -- "$PROBE" tcp "$LAN" "$P_INET"
+        sb_is "$SB_OUT" "ok:lan" "an updated manifest keeps what it granted before"
+        printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nrules=allow lan;allow 192.168.0.0/16:*;allow loopback;\n' \
+                "$MAPP" >"$W/third.ini"
+        run_sb --manifest="$W/third.ini" "$(probe_grant)" -- "$PROBE" tcp 127.0.0.1 "$P_HOST"
+        sb_is "$SB_OUT" "err:EPERM" "a permission newly requested by a changed manifest starts as ask (denied with no UI)"
+        like "$("$EMPYRA" audit --app "$MAPP")" "ask network:loopback manifest-changed" "... and the change is logged"
+        "$EMPYRA" allow "$MAPP" network:loopback >/dev/null
+        run_sb --manifest="$W/third.ini" "$(probe_grant)" -- "$PROBE" tcp 127.0.0.1 "$P_HOST"
+        sb_is "$SB_OUT" "ok:host" "... until the user allows it"
+
         printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nprovider=none\n' "$APP" >"$MF"
         run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" tcp "$INET" "$P_INET"
         sb_is "$SB_OUT" "err:EPERM" "provider=none refuses every connection"
