@@ -49,11 +49,13 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
 {
         int nr = n->data.nr;
         const __u64 *a = n->data.args;
-        enum { OPEN, OPENAT, CREAT, CONNECT, BIND } op;
+        enum { OPEN, OPENAT, CREAT, CONNECT, BIND, SENDTO } op;
         if (n->data.arch == AUDIT_ARCH_X86_64)
-                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : nr == 49 ? BIND : -1;
+                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : nr == 49 ? BIND
+                   : nr == 44 ? SENDTO : -1;
         else if (n->data.arch == AUDIT_ARCH_I386)
-                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : nr == 361 ? BIND : -1;
+                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : nr == 361 ? BIND
+                   : nr == 369 ? SENDTO : -1;
         else
                 return -ENOSYS;
         switch ((int)op) {
@@ -62,6 +64,7 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
         case CREAT: *ret = (struct open_args){AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]}; return 0;
         case CONNECT: return 1;
         case BIND: return 2;
+        case SENDTO: return 3;
         default: return -ENOSYS;
         }
 }
@@ -89,6 +92,12 @@ static int read_path(pid_t pid, uint64_t addr, char *buf, size_t size)
 bool emp_broker_id_valid(int listener, uint64_t id)
 {
         return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+void emp_broker_reply_value(int listener, uint64_t id, int64_t val)
+{
+        struct seccomp_notif_resp r = {.id = id, .val = val};
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r);
 }
 
 void emp_broker_reply(int listener, uint64_t id, int error, bool cont)
@@ -382,11 +391,16 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_broker_reply(box->listener, n->id, -ENOSYS, false);
                 return;
         }
-        if (kind == 1 || kind == 2) {
-                if (kind == 1)
-                        emp_net_connect(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
-                else
-                        emp_net_bind(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
+        if (kind == 1) {
+                emp_net_connect(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
+                return;
+        }
+        if (kind == 2) {
+                emp_net_bind(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
+                return;
+        }
+        if (kind == 3) {
+                emp_net_sendto(box, n);
                 return;
         }
         char path[PATH_MAX], base[PATH_MAX], view[PATH_MAX], host[PATH_MAX];

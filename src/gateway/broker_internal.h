@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "broker.h"
 #include "policy/policy.h"
@@ -43,6 +44,14 @@ struct emp_broker_box {
                 char name[254];
         } names[256];
         unsigned names_next;
+        /* UDP destinations already allowed, by our socket's inode: a send to
+         * one of them skips the decision (d->lock). */
+        struct emp_udp_allowed {
+                ino_t sock;
+                struct emp_addr addr;
+                uint16_t port;
+        } udp_allowed[64];
+        unsigned udp_next;
         /* Broker thread only: paths recently found in the app's own view. */
 #define EMP_VIEW_CACHE 256
         char *view_cache[EMP_VIEW_CACHE];
@@ -53,6 +62,8 @@ struct emp_broker_box {
 };
 
 void emp_broker_reply(int listener, uint64_t id, int error, bool cont);
+/* Answer with a return value (a byte count). */
+void emp_broker_reply_value(int listener, uint64_t id, int64_t val);
 bool emp_broker_id_valid(int listener, uint64_t id);
 static inline void emp_broker_box_ref(struct emp_broker_box *box)
 {
@@ -70,6 +81,8 @@ void emp_audit_seen_free(struct emp_broker_box *box);
 /* net.c: a trapped connect(fd, addr, len) (args as the kernel passed them). */
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                      uint64_t addrlen);
+/* net.c: a trapped sendto(fd, buf, len, flags, addr, addrlen) with an address. */
+void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n);
 /* net.c: a trapped bind(fd, addr, len). */
 void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                   uint64_t addrlen);

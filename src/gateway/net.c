@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -471,12 +473,118 @@ static void perform_bind(struct emp_broker_call *c)
         emp_broker_reply(c->box->listener, c->notif_id, result, false);
 }
 
+/* Whether fd is a socket of empyrad's own network namespace (one the
+ * gateway already put in place of the app's). */
+static bool socket_is_ours(int fd)
+{
+        static ino_t own;
+        struct stat st;
+        if (!own && stat("/proc/self/ns/net", &st) == 0)
+                own = st.st_ino;
+        int ns = ioctl(fd, SIOCGSKNS);
+        if (ns < 0)
+                return false;
+        bool ours = fstat(ns, &st) == 0 && st.st_ino == own;
+        close(ns);
+        return ours;
+}
+
+static ino_t inode_of(int fd)
+{
+        struct stat st;
+        return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+static void udp_remember(struct emp_broker_box *box, ino_t sock, const struct emp_addr *a, uint16_t port)
+{
+        pthread_mutex_lock(&box->d->lock);
+        struct emp_udp_allowed *e = &box->udp_allowed[box->udp_next++ % ARRAY_SIZE(box->udp_allowed)];
+        *e = (struct emp_udp_allowed){sock, *a, port};
+        pthread_mutex_unlock(&box->d->lock);
+}
+
+static bool udp_allowed(struct emp_broker_box *box, ino_t sock, const struct emp_addr *a, uint16_t port)
+{
+        bool found = false;
+        pthread_mutex_lock(&box->d->lock);
+        for (size_t i = 0; !found && i < ARRAY_SIZE(box->udp_allowed); i++) {
+                const struct emp_udp_allowed *e = &box->udp_allowed[i];
+                found = e->sock == sock && e->port == port && e->addr.family == a->family &&
+                        memcmp(e->addr.bytes, a->bytes, 16) == 0;
+        }
+        pthread_mutex_unlock(&box->d->lock);
+        return found;
+}
+
+/* Send the app's datagram from a socket of the host's namespace: the first
+ * time, a host UDP socket (on the same port, if the app bound one) takes the
+ * app's fd, so replies reach it natively; the payload is copied once. */
+static void perform_send(struct emp_broker_call *c)
+{
+        struct emp_broker_box *box = c->box;
+        _cleanup_close_ int fresh = -1;
+        _cleanup_free_ char *payload = NULL;
+        int s = c->sock;
+        int64_t result = 0;
+        if (!socket_is_ours(c->sock)) {
+                int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
+                int fl = fcntl(c->sock, F_GETFL);
+                fresh = socket(domain, SOCK_DGRAM | SOCK_CLOEXEC | (fl >= 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0);
+                if (fresh < 0) {
+                        result = -errno;
+                        goto answer;
+                }
+                copy_options(c->sock, fresh, domain, SOCK_DGRAM);
+                struct sockaddr_storage local;
+                socklen_t ll = sizeof(local);
+                if (getsockname(c->sock, (struct sockaddr *)&local, &ll) == 0 &&
+                    ((struct sockaddr_in *)&local)->sin_port != 0) {
+                        /* Keep its port, on every interface of the host. */
+                        if (local.ss_family == AF_INET)
+                                ((struct sockaddr_in *)&local)->sin_addr.s_addr = htonl(INADDR_ANY);
+                        else
+                                ((struct sockaddr_in6 *)&local)->sin6_addr = in6addr_any;
+                        bind(fresh, (struct sockaddr *)&local, ll);
+                }
+                struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
+                                                .srcfd = (uint32_t)fresh, .newfd = (uint32_t)c->app_fd,
+                                                .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
+                if (ioctl(box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0) {
+                        result = -errno;
+                        goto answer;
+                }
+                s = fresh;
+                struct emp_addr addr;
+                uint16_t port;
+                if (emp_addr_from_sockaddr((struct sockaddr *)&c->addr, c->addrlen, &addr, &port) == 0)
+                        udp_remember(box, inode_of(fresh), &addr, port);
+        }
+        size_t len = c->len > 65535 ? 65535 : c->len;
+        payload = malloc(len ? len : 1);
+        if (!payload || (len && read_mem(c->pid, c->buf, payload, len) < 0)) {
+                result = payload ? -EFAULT : -ENOMEM;
+                goto answer;
+        }
+        ssize_t n = sendto(s, payload, len, c->send_flags | MSG_NOSIGNAL, (struct sockaddr *)&c->addr, c->addrlen);
+        result = n < 0 ? -errno : n;
+answer:
+        if (result < 0)
+                emp_broker_reply(box->listener, c->notif_id, (int)result, false);
+        else
+                emp_broker_reply_value(box->listener, c->notif_id, result);
+}
+
 void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow)
 {
         (void)d;
         if (allow && emp_broker_id_valid(call->box->listener, call->notif_id)) {
                 if (call->kind == EMP_CALL_BIND) {
                         perform_bind(call);
+                        call_free(call);
+                        return;
+                }
+                if (call->kind == EMP_CALL_SENDTO) {
+                        perform_send(call);
                         call_free(call);
                         return;
                 }
@@ -714,5 +822,113 @@ void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int
         if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, NULL, text, port, EMP_PROTOCOL_TCP) < 0)
                 allow = false;
         pthread_mutex_unlock(&d->lock);
+        emp_net_call_finish(d, c, allow);
+}
+
+void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
+        struct emp_daemon *d = box->d;
+        int fd = (int)n->data.args[0];
+        uint64_t addr_ptr = n->data.args[4], addrlen = n->data.args[5] & 0xffffffffu;
+        struct sockaddr_storage ss = {0};
+        struct emp_addr addr;
+        uint16_t port;
+        /* Not an IP destination: the app's own business, in its namespace. */
+        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
+            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0 ||
+            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        int sock = app_socket(box, n, fd);
+        if (sock < 0) {
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return;
+        }
+        bool ours = socket_is_ours(sock);
+        /* A stream socket ignores the address; one of the app's own services. */
+        if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
+            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, SOCK_DGRAM, port))) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        struct emp_broker_call *c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                return;
+        }
+        c->kind = EMP_CALL_SENDTO;
+        c->box = box;
+        c->notif_id = n->id;
+        c->pid = (pid_t)n->pid;
+        c->app_fd = fd;
+        c->sock = sock;
+        memcpy(&c->addr, &ss, sizeof(ss));
+        c->addrlen = (socklen_t)addrlen;
+        c->protocol = EMP_PROTOCOL_UDP;
+        c->port = port;
+        c->buf = n->data.args[1];
+        c->len = (size_t)n->data.args[2];
+        c->send_flags = (int)n->data.args[3];
+        emp_broker_box_ref(box);
+        /* The fast path: this socket already sent here with permission. */
+        if (ours && udp_allowed(box, inode_of(sock), &addr, port)) {
+                perform_send(c);
+                call_free(c);
+                return;
+        }
+        char text[INET6_ADDRSTRLEN], perm[320], where[300];
+        emp_addr_format(&addr, text, sizeof(text));
+        snprintf(c->addr_text, sizeof(c->addr_text), "%s", text);
+        bool v6 = addr.family == AF_INET6;
+        pthread_mutex_lock(&d->lock);
+        const char *known = emp_resolver_name(box, &addr);
+        if (known)
+                snprintf(c->name, sizeof(c->name), "%s", known);
+        if (c->name[0])
+                snprintf(where, sizeof(where), "%s:%u", c->name, port);
+        else
+                snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", text, v6 ? "]" : "", port);
+        snprintf(perm, sizeof(perm), "network:%s", where);
+        c->host_path = strdup(where);
+        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = c->name[0] ? c->name : NULL, .addr = addr,
+                                  .port = port, .protocol = EMP_PROTOCOL_UDP};
+        struct emp_verdict v = {0};
+        const char *source;
+        if (!c->host_path) {
+                v.decision = EMP_DECISION_DENY;
+                source = "out-of-memory";
+        } else if (box->provider_none) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-none";
+        } else if (box->socks5) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-socks5-no-udp";
+        } else if (is_nameserver(&addr, port)) {
+                v.decision = EMP_DECISION_ALLOW;
+                source = "resolver";
+        } else if (decide(d, box, &req, &v) < 0) {
+                v.decision = EMP_DECISION_DENY;
+                source = "invalid";
+        } else {
+                source = emp_source_str(v.source);
+        }
+        if (v.decision == EMP_DECISION_ASK) {
+                if (emp_prompts_add(d, c, perm) < 0)
+                        emp_net_call_finish(d, c, false);
+                pthread_mutex_unlock(&d->lock);
+                return;
+        }
+        bool allow = v.decision == EMP_DECISION_ALLOW;
+        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, c->name[0] ? c->name : NULL, text, port,
+                          EMP_PROTOCOL_UDP) < 0)
+                allow = false;
+        pthread_mutex_unlock(&d->lock);
+        /* Later sends from this socket to here take the fast path. */
+        if (allow && ours)
+                udp_remember(box, inode_of(sock), &addr, port);
         emp_net_call_finish(d, c, allow);
 }

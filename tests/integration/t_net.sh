@@ -128,6 +128,16 @@ if is_root; then
         sb_is "$SB_OUT" "err:EPERM" "... and a [v6]:* rule denies it"
         run_sb "${S[@]}" -- "$PROBE" udp "$INET" 5353
         sb_is "$SB_OUT" "ok:udpinet" "connected UDP: datagrams both ways"
+        before=$(served udpinet)
+        lines=$("$EMPYRA" audit --app "$APP" --limit=10000 | grep -c "network:$INET:5353")
+        run_sb "${S[@]}" -- "$PROBE" udp-to "$INET" 5353 5
+        sb_is "$SB_OUT" "ok:udpinet x5" "unconnected UDP: sendto() with an address, replies come back"
+        is "$(($(served udpinet) - before))" 5 "... every datagram arrived once"
+        is "$(($("$EMPYRA" audit --app "$APP" --limit=10000 | grep -c "network:$INET:5353") - lines))" 1 \
+                "... one decision: later sends to the same destination take the fast path"
+        "$EMPYRA" deny "$APP" "network:$INET:5353" >/dev/null
+        run_sb "${S[@]}" -- "$PROBE" udp-to "$INET" 5353 1
+        sb_is "$SB_OUT" "err:EPERM" "sendto() a denied destination: EPERM"
         before=$(served inet)
         run_sb "${S[@]}" -- "$PROBE" race-addr "$INET2" "$INET" "$P_INET" 300
         like "$SB_OUT" "answered inet2=[0-9]+ -=0 " "a thread rewriting the address during a trapped connect never reaches the denied one"
