@@ -47,7 +47,7 @@ if is_root; then
         INET=203.0.113.1 INET2=203.0.113.2 LAN=10.77.0.1
         ip addr add 203.0.113.2/24 dev v0
         SERVERS=(inet=203.0.113.1:8080 inet2=203.0.113.2:8080 lan=10.77.0.1:8080 host=127.0.0.1:8081
-                inet6=[2001:db8::1]:8080 udpinet=203.0.113.1:5353/udp)
+                inet6=[2001:db8::1]:8080 udpinet=203.0.113.1:5353/udp hostudp=127.0.0.1:8081/udp)
         P_INET=8080 P_HOST=8081
         # Names come from a hosts file of the test's own (a private mount
         # namespace), and nothing is ever asked of a real DNS server.
@@ -58,7 +58,7 @@ if is_root; then
 else
         # Ports of our own on the host's loopback.
         P_HOST=$((20000 + $$ % 20000))
-        SERVERS=(host=127.0.0.1:$P_HOST)
+        SERVERS=(host=127.0.0.1:$P_HOST hostudp=127.0.0.1:$P_HOST/udp)
 fi
 python3 "$TESTS/net_servers.py" "$W/server.log" "$W/ready" "${SERVERS[@]}" 2>"$W/server.err" &
 SRV=$!
@@ -104,7 +104,9 @@ sb_is "$SB_OUT" "err:EPERM" "a rule for the exact host:port beats the class rule
 run_sb "${S[@]}" -- "$PROBE" tcp-nonblock 127.0.0.1 "$P_HOST"
 sb_is "$SB_OUT" "inprogress
 ok:host" "a non-blocking connect gives EINPROGRESS, then connects (poll), as natively"
-audit=$("$EMPYRA" audit --app "$APP" --json | tail -1)
+run_sb "${S[@]}" -- "$PROBE" udp-to 127.0.0.1 "$P_HOST" 3
+sb_is "$SB_OUT" "ok:hostudp x3" "unconnected UDP to an allowed host service: sendto() and replies"
+audit=$("$EMPYRA" audit --app "$APP" --json | grep '"protocol":"tcp"' | tail -1)
 like "$audit" "\"address\":\"127.0.0.1\",\"port\":$P_HOST,\"protocol\":\"tcp\"" \
         "the log line names address, port and protocol"
 
