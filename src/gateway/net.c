@@ -626,120 +626,6 @@ static int decide(struct emp_daemon *d, const struct emp_broker_box *box, const 
         return r;
 }
 
-void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr_ptr,
-                     uint64_t addrlen)
-{
-        struct emp_daemon *d = box->d;
-        struct sockaddr_storage ss = {0};
-        /* Malformed or not an address we route: the kernel answers as it would
-         * (inside the app's namespace, where only its own loopback exists). */
-        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
-            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0) {
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return;
-        }
-        if (!emp_broker_id_valid(box->listener, n->id))
-                return;
-        struct emp_addr addr;
-        uint16_t port;
-        if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0) {
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return;
-        }
-        int sock = app_socket(box, n, fd);
-        if (sock < 0) {
-                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
-                return;
-        }
-        int type = sock_int(sock, SOL_SOCKET, SO_TYPE);
-        if (type != SOCK_STREAM && type != SOCK_DGRAM) {
-                close(sock);
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return;
-        }
-        /* The app talking to itself over its own loopback. */
-        if (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, type, port)) {
-                close(sock);
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return;
-        }
-        char text[INET6_ADDRSTRLEN], name[254] = "", perm[320], where[300];
-        emp_addr_format(&addr, text, sizeof(text));
-        bool v6 = addr.family == AF_INET6;
-        pthread_mutex_lock(&d->lock);
-        const char *known = emp_resolver_name(box, &addr);
-        if (known)
-                snprintf(name, sizeof(name), "%s", known);
-        pthread_mutex_unlock(&d->lock);
-        /* Asked for by name: the prompt and an "always" answer speak of the name. */
-        if (name[0])
-                snprintf(where, sizeof(where), "%s:%u", name, port);
-        else
-                snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", text, v6 ? "]" : "", port);
-        snprintf(perm, sizeof(perm), "network:%s", where);
-        enum emp_protocol proto = type == SOCK_DGRAM ? EMP_PROTOCOL_UDP : EMP_PROTOCOL_TCP;
-
-        struct emp_broker_call *c = calloc(1, sizeof(*c));
-        if (!c || !(c->host_path = strdup(where))) {
-                free(c);
-                close(sock);
-                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
-                return;
-        }
-        c->kind = EMP_CALL_CONNECT;
-        c->box = box;
-        c->notif_id = n->id;
-        c->pid = (pid_t)n->pid;
-        c->app_fd = fd;
-        c->sock = sock;
-        memcpy(&c->addr, &ss, sizeof(ss));
-        c->addrlen = (socklen_t)addrlen;
-        c->protocol = proto;
-        snprintf(c->addr_text, sizeof(c->addr_text), "%s", text);
-        c->port = port;
-        snprintf(c->name, sizeof(c->name), "%s", name);
-        emp_broker_box_ref(box);
-
-        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = name[0] ? name : NULL, .addr = addr,
-                                  .port = port, .protocol = proto};
-        struct emp_verdict v = {0};
-        const char *source;
-        pthread_mutex_lock(&d->lock);
-        if (box->provider_none) {
-                v.decision = EMP_DECISION_DENY;
-                source = "provider-none";
-        } else if (box->socks5 && proto == EMP_PROTOCOL_UDP) {
-                v.decision = EMP_DECISION_DENY;
-                source = "provider-socks5-no-udp";
-        } else if (box->socks5 && emp_resolver_is_fake(&addr) && !name[0]) {
-                v.decision = EMP_DECISION_DENY; /* a stand-in address nobody asked for */
-                source = "provider-socks5-unknown-name";
-        } else if (!box->socks5 && is_nameserver(&addr, port)) {
-                v.decision = EMP_DECISION_ALLOW;
-                source = "resolver";
-        } else if (decide(d, box, &req, &v) < 0) {
-                v.decision = EMP_DECISION_DENY;
-                source = "invalid";
-        } else {
-                source = emp_source_str(v.source);
-        }
-        if (v.decision == EMP_DECISION_ASK) {
-                if (emp_prompts_add(d, c, perm) < 0) {
-                        audit_connect(d, box, perm, "deny", "prompt-failed", name[0] ? name : NULL, text, port, proto);
-                        emp_net_call_finish(d, c, false);
-                }
-                pthread_mutex_unlock(&d->lock);
-                return;
-        }
-        bool allow = v.decision == EMP_DECISION_ALLOW;
-        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name[0] ? name : NULL, text, port,
-                          proto) < 0)
-                allow = false; /* not logged, not done */
-        pthread_mutex_unlock(&d->lock);
-        emp_net_call_finish(d, c, allow);
-}
-
 static bool addr_any(const struct emp_addr *a)
 {
         static const uint8_t zero[16];
@@ -825,9 +711,136 @@ void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int
         emp_net_call_finish(d, c, allow);
 }
 
-void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
+/* The call for a trapped socket operation and its destination, named as the
+ * app asked for it (the resolver's name, else the address). NULL: out of
+ * memory, answered and sock closed. */
+static struct emp_broker_call *net_call(struct emp_broker_box *box, const struct seccomp_notif *n,
+                                        enum emp_call_kind kind, int fd, int sock, const struct sockaddr_storage *ss,
+                                        socklen_t len, const struct emp_addr *addr, uint16_t port,
+                                        enum emp_protocol proto)
+{
+        struct emp_broker_call *c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                return NULL;
+        }
+        *c = (struct emp_broker_call){.kind = kind, .box = box, .notif_id = n->id, .pid = (pid_t)n->pid,
+                                      .app_fd = fd, .sock = sock, .addrlen = len, .protocol = proto, .port = port};
+        memcpy(&c->addr, ss, sizeof(*ss));
+        emp_addr_format(addr, c->addr_text, sizeof(c->addr_text));
+        pthread_mutex_lock(&box->d->lock);
+        const char *known = emp_resolver_name(box, addr);
+        if (known)
+                snprintf(c->name, sizeof(c->name), "%s", known);
+        pthread_mutex_unlock(&box->d->lock);
+        /* Asked for by name: the prompt and an "always" answer speak of the name. */
+        bool v6 = addr->family == AF_INET6;
+        if (c->name[0] ? asprintf(&c->host_path, "%s:%u", c->name, port) < 0
+                       : asprintf(&c->host_path, "%s%s%s:%u", v6 ? "[" : "", c->addr_text, v6 ? "]" : "", port) < 0)
+                c->host_path = NULL;
+        emp_broker_box_ref(box);
+        if (!c->host_path) {
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+/* Decide a connect or send (provider, resolver, rules, defaults), log it,
+ * and answer, or queue it for a prompt. */
+static void net_decide(struct emp_broker_box *box, struct emp_broker_call *c, const struct emp_addr *addr)
 {
         struct emp_daemon *d = box->d;
+        const char *name = c->name[0] ? c->name : NULL;
+        char perm[320];
+        snprintf(perm, sizeof(perm), "network:%s", c->host_path);
+        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = name, .addr = *addr, .port = c->port,
+                                  .protocol = c->protocol};
+        struct emp_verdict v = {0};
+        const char *source;
+        pthread_mutex_lock(&d->lock);
+        if (box->provider_none) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-none";
+        } else if (box->socks5 && c->protocol == EMP_PROTOCOL_UDP) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-socks5-no-udp";
+        } else if (box->socks5 && emp_resolver_is_fake(addr) && !name) {
+                v.decision = EMP_DECISION_DENY; /* a stand-in address nobody asked for */
+                source = "provider-socks5-unknown-name";
+        } else if (!box->socks5 && is_nameserver(addr, c->port)) {
+                v.decision = EMP_DECISION_ALLOW;
+                source = "resolver";
+        } else if (decide(d, box, &req, &v) < 0) {
+                v.decision = EMP_DECISION_DENY;
+                source = "invalid";
+        } else {
+                source = emp_source_str(v.source);
+        }
+        if (v.decision == EMP_DECISION_ASK) {
+                if (emp_prompts_add(d, c, perm) < 0) {
+                        audit_connect(d, box, perm, "deny", "prompt-failed", name, c->addr_text, c->port, c->protocol);
+                        emp_net_call_finish(d, c, false);
+                }
+                pthread_mutex_unlock(&d->lock);
+                return;
+        }
+        bool allow = v.decision == EMP_DECISION_ALLOW;
+        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name, c->addr_text, c->port, c->protocol) < 0)
+                allow = false; /* not logged, not done */
+        pthread_mutex_unlock(&d->lock);
+        if (allow && c->kind == EMP_CALL_SENDTO && socket_is_ours(c->sock))
+                udp_remember(box, inode_of(c->sock), addr, c->port); /* later sends: the fast path */
+        emp_net_call_finish(d, c, allow);
+}
+
+void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr_ptr,
+                     uint64_t addrlen)
+{
+        struct sockaddr_storage ss = {0};
+        /* Malformed or not an address we route: the kernel answers as it would
+         * (inside the app's namespace, where only its own loopback exists). */
+        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
+            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        if (!emp_broker_id_valid(box->listener, n->id))
+                return;
+        struct emp_addr addr;
+        uint16_t port;
+        if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        int sock = app_socket(box, n, fd);
+        if (sock < 0) {
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return;
+        }
+        int type = sock_int(sock, SOL_SOCKET, SO_TYPE);
+        if (type != SOCK_STREAM && type != SOCK_DGRAM) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        /* The app talking to itself over its own loopback. */
+        if (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, type, port)) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        struct emp_broker_call *c = net_call(box, n, EMP_CALL_CONNECT, fd, sock, &ss, (socklen_t)addrlen, &addr, port,
+                                             type == SOCK_DGRAM ? EMP_PROTOCOL_UDP : EMP_PROTOCOL_TCP);
+        if (c)
+                net_decide(box, c, &addr);
+}
+
+void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
         int fd = (int)n->data.args[0];
         uint64_t addr_ptr = n->data.args[4], addrlen = n->data.args[5] & 0xffffffffu;
         struct sockaddr_storage ss = {0};
@@ -854,81 +867,18 @@ void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        struct emp_broker_call *c = calloc(1, sizeof(*c));
-        if (!c) {
-                close(sock);
-                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+        struct emp_broker_call *c = net_call(box, n, EMP_CALL_SENDTO, fd, sock, &ss, (socklen_t)addrlen, &addr, port,
+                                             EMP_PROTOCOL_UDP);
+        if (!c)
                 return;
-        }
-        c->kind = EMP_CALL_SENDTO;
-        c->box = box;
-        c->notif_id = n->id;
-        c->pid = (pid_t)n->pid;
-        c->app_fd = fd;
-        c->sock = sock;
-        memcpy(&c->addr, &ss, sizeof(ss));
-        c->addrlen = (socklen_t)addrlen;
-        c->protocol = EMP_PROTOCOL_UDP;
-        c->port = port;
         c->buf = n->data.args[1];
         c->len = (size_t)n->data.args[2];
         c->send_flags = (int)n->data.args[3];
-        emp_broker_box_ref(box);
         /* The fast path: this socket already sent here with permission. */
         if (ours && udp_allowed(box, inode_of(sock), &addr, port)) {
                 perform_send(c);
                 call_free(c);
                 return;
         }
-        char text[INET6_ADDRSTRLEN], perm[320], where[300];
-        emp_addr_format(&addr, text, sizeof(text));
-        snprintf(c->addr_text, sizeof(c->addr_text), "%s", text);
-        bool v6 = addr.family == AF_INET6;
-        pthread_mutex_lock(&d->lock);
-        const char *known = emp_resolver_name(box, &addr);
-        if (known)
-                snprintf(c->name, sizeof(c->name), "%s", known);
-        if (c->name[0])
-                snprintf(where, sizeof(where), "%s:%u", c->name, port);
-        else
-                snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", text, v6 ? "]" : "", port);
-        snprintf(perm, sizeof(perm), "network:%s", where);
-        c->host_path = strdup(where);
-        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = c->name[0] ? c->name : NULL, .addr = addr,
-                                  .port = port, .protocol = EMP_PROTOCOL_UDP};
-        struct emp_verdict v = {0};
-        const char *source;
-        if (!c->host_path) {
-                v.decision = EMP_DECISION_DENY;
-                source = "out-of-memory";
-        } else if (box->provider_none) {
-                v.decision = EMP_DECISION_DENY;
-                source = "provider-none";
-        } else if (box->socks5) {
-                v.decision = EMP_DECISION_DENY;
-                source = "provider-socks5-no-udp";
-        } else if (is_nameserver(&addr, port)) {
-                v.decision = EMP_DECISION_ALLOW;
-                source = "resolver";
-        } else if (decide(d, box, &req, &v) < 0) {
-                v.decision = EMP_DECISION_DENY;
-                source = "invalid";
-        } else {
-                source = emp_source_str(v.source);
-        }
-        if (v.decision == EMP_DECISION_ASK) {
-                if (emp_prompts_add(d, c, perm) < 0)
-                        emp_net_call_finish(d, c, false);
-                pthread_mutex_unlock(&d->lock);
-                return;
-        }
-        bool allow = v.decision == EMP_DECISION_ALLOW;
-        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, c->name[0] ? c->name : NULL, text, port,
-                          EMP_PROTOCOL_UDP) < 0)
-                allow = false;
-        pthread_mutex_unlock(&d->lock);
-        /* Later sends from this socket to here take the fast path. */
-        if (allow && ours)
-                udp_remember(box, inode_of(sock), &addr, port);
-        emp_net_call_finish(d, c, allow);
+        net_decide(box, c, &addr);
 }

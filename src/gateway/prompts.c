@@ -46,6 +46,16 @@ static json_t *prompt_json(const struct emp_prompt *p)
                          "expires_in_ms", (json_int_t)(p->deadline_ms - now_ms()));
 }
 
+static void prompt_free(struct emp_prompt *p)
+{
+        free(p->calls);
+        free(p->app_id);
+        free(p->instance);
+        free(p->permission);
+        free(p->path);
+        free(p);
+}
+
 int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const char *permission)
 {
         const char *app = emp_broker_call_app(call);
@@ -62,11 +72,7 @@ int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const ch
                 p->permission = strdup(permission);
                 p->path = strdup(call->host_path);
                 if (!p->app_id || !p->instance || !p->permission || !p->path) {
-                        free(p->app_id);
-                        free(p->instance);
-                        free(p->permission);
-                        free(p->path);
-                        free(p);
+                        prompt_free(p);
                         return -ENOMEM;
                 }
                 p->access = call->access;
@@ -76,13 +82,8 @@ int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const ch
         }
         struct emp_broker_call **calls = realloc(p->calls, (p->n_calls + 1) * sizeof(*calls));
         if (!calls) {
-                if (fresh) {
-                        free(p->app_id);
-                        free(p->instance);
-                        free(p->permission);
-                        free(p->path);
-                        free(p);
-                }
+                if (fresh)
+                        prompt_free(p);
                 return -ENOMEM;
         }
         p->calls = calls;
@@ -124,12 +125,7 @@ static void resolve(struct emp_daemon *d, struct emp_prompt *p, bool allow, cons
         if (p->announced)
                 emp_server_broadcast(d, json_pack("{s:{s:I, s:s, s:s}}", "resolved", "id", (json_int_t)p->id,
                                                   "decision", allow ? "allow" : "deny", "by", source));
-        free(p->calls);
-        free(p->app_id);
-        free(p->instance);
-        free(p->permission);
-        free(p->path);
-        free(p);
+        prompt_free(p);
 }
 
 static struct emp_prompt *unlink_prompt(struct emp_daemon *d, struct emp_prompt **pp)
