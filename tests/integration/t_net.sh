@@ -21,18 +21,6 @@ export XDG_RUNTIME_DIR=$(mk_tmpdir)
 chmod 700 "$XDG_RUNTIME_DIR"
 export XDG_CONFIG_HOME=$(mk_tmpdir) XDG_STATE_HOME=$(mk_tmpdir)
 
-daemon_pids() {
-        local p
-        for p in $(pgrep -u "$(id -u)" -x empyrad); do
-                tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" || continue
-                echo "$p"
-        done
-}
-stop_daemon() {
-        local p
-        for p in $(daemon_pids); do kill -TERM "$p"; done
-        for i in $(seq 1 50); do [ -z "$(daemon_pids)" ] && return 0; sleep 0.1; done
-}
 at_exit 'stop_daemon'
 
 W=$(mk_tmpdir)
