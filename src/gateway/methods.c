@@ -209,6 +209,7 @@ static void m_policy_set(struct emp_daemon *d, json_t *params, struct emp_method
                 fail(out, EMP_API_ERR_PARAMS, perm ? err.msg : "\"permission\" is required");
                 return;
         }
+        emp_permission_free(&parsed); /* checked; emp_policy_set parses its own */
         if (!dec || emp_decision_from_str(dec, &decision) < 0) {
                 fail(out, EMP_API_ERR_PARAMS, "\"decision\" must be allow, deny or ask");
                 return;
@@ -246,11 +247,13 @@ static void m_policy_reset(struct emp_daemon *d, json_t *params, struct emp_meth
                 return;
         }
         struct emp_policy *p = emp_policy_store_find(&d->store, app);
-        if (audit_change(d, app, perm ? perm : "*", "reset", out) < 0)
-                return;
-        if (p)
-                emp_policy_remove(p, perm ? &parsed : NULL, EMP_SOURCE_USER);
-        save_store(d, app, out);
+        if (audit_change(d, app, perm ? perm : "*", "reset", out) == 0) {
+                if (p)
+                        emp_policy_remove(p, perm ? &parsed : NULL, EMP_SOURCE_USER);
+                save_store(d, app, out);
+        }
+        if (perm)
+                emp_permission_free(&parsed);
 }
 
 /* ---- audit ---- */
