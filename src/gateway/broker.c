@@ -593,6 +593,12 @@ void emp_broker_stop_all(struct emp_daemon *d)
                 struct emp_broker_box *box = d->boxes;
                 d->boxes = box->next;
                 pthread_join(box->thread, NULL);
+                /* Lookups and blocking connects finishing in threads of their
+                 * own still hold the box: give them a moment (bounded). */
+                for (int i = 0; i < 200 && __atomic_load_n(&box->refs, __ATOMIC_SEQ_CST) > 1; i++)
+                        usleep(10000);
+                if (__atomic_load_n(&box->refs, __ATOMIC_SEQ_CST) > 1)
+                        continue; /* exiting anyway: leave it to the exit rather than free it under them */
                 box_free(box);
         }
 }

@@ -110,7 +110,7 @@ static void manifest_changes(struct emp_broker_box *box, const struct emp_manife
         _cleanup_free_ char *out = json_dumps(list, JSON_COMPACT);
         json_decref(list);
         _cleanup_close_ int dfd = -1;
-        if (out && emp_mkdir_p(dir, 0700) == 0 && (dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+        if (out && emp_mkdir_p(dir, 0700) == 0 && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
                 emp_replace_file_at(dfd, name, out, strlen(out), 0600);
         emp_strv_free(now);
         emp_strv_free(added);

@@ -284,6 +284,16 @@ is "$(cat "$W/app.out")" "ok:host" "answered 'allow always': the connect goes th
 like "$("$EMPYRA" perms "$APP")" "allow  network:127.0.0.1:$P_HOST" "... and the rule is stored"
 kill "$PROMPTER" 2>/dev/null
 
+"$EMPYRA" net "$APP" --provider=none >/dev/null
+is "$?" 0 "empyra net ID --provider=none is accepted"
+run_sb "${S[@]}" -- "$PROBE" tcp 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "err:EPERM" "empyra net ID --provider=none cuts the app off at its next launch"
+like "$("$EMPYRA" net "$APP")" "provider none" "... and empyra net shows the user's choice"
+"$EMPYRA" net "$APP" --provider=manifest >/dev/null
+run_sb "${S[@]}" -- "$PROBE" tcp 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "ok:host" "--provider=manifest gives the choice back to the manifest"
+"$EMPYRA" net "$APP" --provider=socks5://bad >/dev/null 2>&1
+is "$?" 1 "a malformed provider is refused"
 out=$("$EMPYRA" net "$APP")
 like "$out" "allow  network:127.0.0.1:$P_HOST" "empyra net ID shows the app's network rules"
 like "$out" "allow tcp 127.0.0.1 port $P_HOST \(prompt\)" "... and its recent connections with their source"
