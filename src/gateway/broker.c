@@ -49,13 +49,13 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
 {
         int nr = n->data.nr;
         const __u64 *a = n->data.args;
-        enum { OPEN, OPENAT, CREAT, CONNECT, BIND, SENDTO } op;
+        enum { OPEN, OPENAT, CREAT, CONNECT, BIND, SENDTO, SENDMSG } op;
         if (n->data.arch == AUDIT_ARCH_X86_64)
                 op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : nr == 49 ? BIND
-                   : nr == 44 ? SENDTO : -1;
+                   : nr == 44 ? SENDTO : nr == 46 ? SENDMSG : -1;
         else if (n->data.arch == AUDIT_ARCH_I386)
                 op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : nr == 361 ? BIND
-                   : nr == 369 ? SENDTO : -1;
+                   : nr == 369 ? SENDTO : nr == 370 ? SENDMSG : -1;
         else
                 return -ENOSYS;
         switch ((int)op) {
@@ -65,6 +65,7 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
         case CONNECT: return 1;
         case BIND: return 2;
         case SENDTO: return 3;
+        case SENDMSG: return 4;
         default: return -ENOSYS;
         }
 }
@@ -401,6 +402,10 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
         }
         if (kind == 3) {
                 emp_net_sendto(box, n);
+                return;
+        }
+        if (kind == 4) {
+                emp_net_sendmsg(box, n);
                 return;
         }
         char path[PATH_MAX], base[PATH_MAX], view[PATH_MAX], host[PATH_MAX];

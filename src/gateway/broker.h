@@ -49,10 +49,15 @@ struct emp_broker_call {
         char addr_text[46]; /* for the audit log */
         uint16_t port;
         char name[254]; /* the name the app resolved the address from, or "" */
-        /* SENDTO: the datagram (copied when it is sent) */
+        /* SENDTO: the datagram (copied when it is sent); SENDMSG: buf is the
+         * app's iovec array and len its count, control/control_len its
+         * control messages. */
         uint64_t buf;
         size_t len;
         int send_flags;
+        bool is_msg;
+        uint64_t control;
+        size_t control_len;
 };
 
 /* Start serving listener (taken) for a sandbox. Called with d->lock held. */

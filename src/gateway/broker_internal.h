@@ -83,6 +83,8 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
                      uint64_t addrlen);
 /* net.c: a trapped sendto(fd, buf, len, flags, addr, addrlen) with an address. */
 void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n);
+/* net.c: a trapped sendmsg(fd, msg, flags). */
+void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n);
 /* net.c: a trapped bind(fd, addr, len). */
 void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                   uint64_t addrlen);

@@ -6,6 +6,7 @@
  * kernel's own. Nothing is ever continued for a destination outside the
  * app's namespace, so a swapped address or fd changes nothing. */
 #include <arpa/inet.h>
+#include <linux/audit.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -516,6 +517,45 @@ static bool udp_allowed(struct emp_broker_box *box, ino_t sock, const struct emp
         return found;
 }
 
+/* sendmsg() on the app's behalf: its iovecs gathered into one copy (a
+ * datagram is at most 64 KiB), its control messages passed on unless they
+ * speak for the socket layer (SCM_RIGHTS would name our own fds). */
+static int64_t send_msg_copy(const struct emp_broker_call *c, int s)
+{
+        size_t n_iov = c->len > 64 ? 64 : c->len;
+        struct iovec iov[64], one;
+        if (n_iov && read_mem(c->pid, c->buf, iov, n_iov * sizeof(struct iovec)) < 0)
+                return -EFAULT;
+        size_t total = 0;
+        for (size_t i = 0; i < n_iov; i++) {
+                if (iov[i].iov_len > 65535 - total)
+                        return -EMSGSIZE;
+                total += iov[i].iov_len;
+        }
+        _cleanup_free_ char *data = malloc(total ? total : 1);
+        if (!data)
+                return -ENOMEM;
+        for (size_t i = 0, off = 0; i < n_iov; off += iov[i].iov_len, i++)
+                if (iov[i].iov_len && read_mem(c->pid, (uint64_t)(uintptr_t)iov[i].iov_base, data + off,
+                                               iov[i].iov_len) < 0)
+                        return -EFAULT;
+        char control[512];
+        struct msghdr mh = {.msg_name = (void *)&c->addr, .msg_namelen = c->addrlen, .msg_iov = &one,
+                            .msg_iovlen = 1};
+        one = (struct iovec){data, total};
+        if (c->control_len) {
+                if (c->control_len > sizeof(control) || read_mem(c->pid, c->control, control, c->control_len) < 0)
+                        return -EINVAL;
+                mh.msg_control = control;
+                mh.msg_controllen = c->control_len;
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                        if (cm->cmsg_level == SOL_SOCKET)
+                                return -EINVAL;
+        }
+        ssize_t n = sendmsg(s, &mh, c->send_flags | MSG_NOSIGNAL);
+        return n < 0 ? -errno : n;
+}
+
 /* Send the app's datagram from a socket of the host's namespace: the first
  * time, a host UDP socket (on the same port, if the app bound one) takes the
  * app's fd, so replies reach it natively; the payload is copied once. */
@@ -558,6 +598,10 @@ static void perform_send(struct emp_broker_call *c)
                 uint16_t port;
                 if (emp_addr_from_sockaddr((struct sockaddr *)&c->addr, c->addrlen, &addr, &port) == 0)
                         udp_remember(box, inode_of(fresh), &addr, port);
+        }
+        if (c->is_msg) {
+                result = send_msg_copy(c, s);
+                goto answer;
         }
         size_t len = c->len > 65535 ? 65535 : c->len;
         payload = malloc(len ? len : 1);
@@ -875,6 +919,54 @@ void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
         c->len = (size_t)n->data.args[2];
         c->send_flags = (int)n->data.args[3];
         /* The fast path: this socket already sent here with permission. */
+        if (ours && udp_allowed(box, inode_of(sock), &addr, port)) {
+                perform_send(c);
+                call_free(c);
+                return;
+        }
+        net_decide(box, c, &addr);
+}
+
+void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
+        int fd = (int)n->data.args[0];
+        struct msghdr mh;
+        struct sockaddr_storage ss = {0};
+        struct emp_addr addr;
+        uint16_t port;
+        /* No address (a connected socket, every Unix message of a desktop
+         * app): a plain send, continued at once. 32-bit callers' headers are
+         * laid out otherwise: theirs stay in the app's namespace too. */
+        if (n->data.arch != AUDIT_ARCH_X86_64 || read_mem((pid_t)n->pid, n->data.args[1], &mh, sizeof(mh)) < 0 ||
+            !mh.msg_name || mh.msg_namelen < sizeof(sa_family_t) || mh.msg_namelen > sizeof(ss) ||
+            read_mem((pid_t)n->pid, (uint64_t)(uintptr_t)mh.msg_name, &ss, mh.msg_namelen) < 0 ||
+            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+            emp_addr_from_sockaddr((struct sockaddr *)&ss, mh.msg_namelen, &addr, &port) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        int sock = app_socket(box, n, fd);
+        if (sock < 0) {
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return;
+        }
+        bool ours = socket_is_ours(sock);
+        if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
+            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, SOCK_DGRAM, port))) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        struct emp_broker_call *c = net_call(box, n, EMP_CALL_SENDTO, fd, sock, &ss, mh.msg_namelen, &addr, port,
+                                             EMP_PROTOCOL_UDP);
+        if (!c)
+                return;
+        c->is_msg = true;
+        c->buf = (uint64_t)(uintptr_t)mh.msg_iov;
+        c->len = mh.msg_iovlen;
+        c->control = (uint64_t)(uintptr_t)mh.msg_control;
+        c->control_len = mh.msg_controllen;
+        c->send_flags = (int)n->data.args[2];
         if (ours && udp_allowed(box, inode_of(sock), &addr, port)) {
                 perform_send(c);
                 call_free(c);

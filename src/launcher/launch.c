@@ -38,7 +38,7 @@
 
 /* Fixed fds in the child: the go pipe, the status pipe and (brokered mode)
  * the socket the seccomp listener leaves by. */
-enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = 5 };
+enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = EMP_SECCOMP_HANDOVER_FD };
 
 static int loopback_up(struct emp_error *err)
 {

@@ -346,7 +346,9 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
          * from the host's namespace); without one it is an fd write. */
         RULE("sendto", EMP_SC_ALLOW, EMP_SC_NET_BY_ARG, "sockets"),
         ALLOW("recvfrom", "sockets"),
-        ALLOW("sendmsg", "sockets (fd passing)"),
+        /* shared=network: traps (the address is in memory, out of the
+         * filter's reach); without an address it is continued at once. */
+        RULE("sendmsg", EMP_SC_ALLOW, EMP_SC_NET_BY_ARG, "sockets (fd passing)"),
         ALLOW("recvmsg", "sockets (fd passing)"),
         ALLOW("sendmmsg", "sockets (batched; DNS resolvers)"),
         ALLOW("recvmmsg", "sockets (batched)"),
@@ -506,6 +508,9 @@ static const struct emp_seccomp_value socket_families[] = {
 static const struct emp_seccomp_value no_address[] = {
         { 0, EMP_SC_ALLOW, "no address" },
 };
+static const struct emp_seccomp_value handover_fd[] = {
+        { EMP_SECCOMP_HANDOVER_FD, EMP_SC_ALLOW, "the listener hand-over" },
+};
 static const struct emp_seccomp_value personalities[] = {
         { PER_LINUX, EMP_SC_ALLOW, "PER_LINUX" },
         { PER_LINUX32, EMP_SC_ALLOW, "PER_LINUX32" },     /* setarch i686 */
@@ -531,6 +536,9 @@ const struct emp_seccomp_arg_rule emp_seccomp_arg_rules[] = {
         { .name = "sendto", .arg = 4, .bits = 0xffffffffu, VALUES(no_address),
           .otherwise = EMP_SC_NOTIFY,
           .why = "shared=network: a datagram to an address goes through the gateway" },
+        { .name = "sendmsg", .arg = 0, .bits = 0xffffffffu, VALUES(handover_fd),
+          .otherwise = EMP_SC_NOTIFY,
+          .why = "shared=network: the address is in memory, so every sendmsg traps (no address: continued)" },
         { .name = "personality", .arg = 0, .bits = 0xffffffffu, VALUES(personalities),
           .otherwise = EMP_SC_EPERM,
           .why = "READ_IMPLIES_EXEC, MMAP_PAGE_ZERO...: weaken the app's own hardening" },

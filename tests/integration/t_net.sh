@@ -94,6 +94,10 @@ sb_is "$SB_OUT" "inprogress
 ok:host" "a non-blocking connect gives EINPROGRESS, then connects (poll), as natively"
 run_sb "${S[@]}" -- "$PROBE" udp-to 127.0.0.1 "$P_HOST" 3
 sb_is "$SB_OUT" "ok:hostudp x3" "unconnected UDP to an allowed host service: sendto() and replies"
+run_sb "${S[@]}" -- "$PROBE" udp-msg 127.0.0.1 "$P_HOST" 3
+sb_is "$SB_OUT" "ok:hostudp x3" "... and sendmsg() with the address in msg_name (iovecs gathered)"
+run_sb "${S[@]}" -- "$PROBE" unix-msg
+sb_is "$SB_OUT" "ok:fd passed" "sendmsg() on a Unix socket, passing an fd, is untouched"
 audit=$("$EMPYRA" audit --app "$APP" --json | grep '"protocol":"tcp"' | tail -1)
 like "$audit" "\"address\":\"127.0.0.1\",\"port\":$P_HOST,\"protocol\":\"tcp\"" \
         "the log line names address, port and protocol"

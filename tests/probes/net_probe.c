@@ -172,6 +172,66 @@ static int do_udp_to(const char *host, int port, int n)
         return 0;
 }
 
+/* The same with sendmsg() and the address in msg_name (as ENet and QUIC do). */
+static int do_udp_msg(const char *host, int port, int n)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(host, port, &ss);
+        int s = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct timeval tv = {.tv_sec = 3};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        char name[64] = "", buf[64];
+        int answered = 0;
+        for (int i = 0; i < n; i++) {
+                struct iovec iov[2] = {{"pi", 2}, {"ng\n", 3}};
+                struct msghdr mh = {.msg_name = &ss, .msg_namelen = len, .msg_iov = iov, .msg_iovlen = 2};
+                if (sendmsg(s, &mh, 0) != 5) {
+                        printf("err:%s\n", ename(errno));
+                        return 0;
+                }
+                ssize_t r = recv(s, buf, sizeof(buf) - 1, 0);
+                if (r <= 0)
+                        continue;
+                buf[r] = '\0';
+                buf[strcspn(buf, "\n")] = '\0';
+                snprintf(name, sizeof(name), "%s", buf);
+                answered++;
+        }
+        printf("ok:%s x%d\n", name, answered);
+        return 0;
+}
+
+/* sendmsg() on a Unix socket, passing an fd: untouched by the gateway. */
+static int do_unix_msg(void)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                printf("err:%s\n", ename(errno));
+                return 0;
+        }
+        int pass = dup(1);
+        char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {"fd", 2};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pass, sizeof(int));
+        if (sendmsg(sv[0], &mh, 0) != 2) {
+                printf("err:%s\n", ename(errno));
+                return 0;
+        }
+        char data[8];
+        struct iovec riov = {data, sizeof(data)};
+        char rbuf[CMSG_SPACE(sizeof(int))];
+        struct msghdr rh = {.msg_iov = &riov, .msg_iovlen = 1, .msg_control = rbuf, .msg_controllen = sizeof(rbuf)};
+        ssize_t r = recvmsg(sv[1], &rh, 0);
+        struct cmsghdr *rc = CMSG_FIRSTHDR(&rh);
+        printf(r == 2 && rc && rc->cmsg_type == SCM_RIGHTS ? "ok:fd passed\n" : "err:recvmsg\n");
+        return 0;
+}
+
 /* Bind and listen on HOST:PORT, answer one connection with "app", exit. */
 static int do_serve(const char *host, int port)
 {
@@ -283,6 +343,10 @@ int main(int argc, char **argv)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_DGRAM, 0, false);
         if (argc == 5 && strcmp(argv[1], "udp-to") == 0)
                 return do_udp_to(argv[2], atoi(argv[3]), atoi(argv[4]));
+        if (argc == 5 && strcmp(argv[1], "udp-msg") == 0)
+                return do_udp_msg(argv[2], atoi(argv[3]), atoi(argv[4]));
+        if (argc == 2 && strcmp(argv[1], "unix-msg") == 0)
+                return do_unix_msg();
         if (argc == 4 && strcmp(argv[1], "serve") == 0)
                 return do_serve(argv[2], atoi(argv[3]));
         if (argc == 2 && strcmp(argv[1], "own-loopback") == 0)

@@ -332,6 +332,8 @@ static int i386_direct_socket_call(const char *name)
                 return 360;
         if (strcmp(name, "sendto") == 0)
                 return 369;
+        if (strcmp(name, "sendmsg") == 0)
+                return 370;
         return -1;
 }
 
@@ -395,7 +397,7 @@ static void test_brokered_traps_opens(void **state)
         assert_int_equal(emp_seccomp_count(0).notify, 0);
 }
 
-/* shared=network traps connect, bind and sendto with an address, nothing else. */
+/* shared=network traps connect, bind, sendmsg and sendto with an address. */
 static void test_network_traps_connect(void **state)
 {
         (void)state;
@@ -410,6 +412,9 @@ static void test_network_traps_connect(void **state)
         assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 44, 4, 0x7ffd1000), SECCOMP_RET_USER_NOTIF);
         assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 44, 4, 0), RET_ALLOW);
         assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 44, 4, 0x7ffd1000), RET_ALLOW);
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 46, 0, 3), SECCOMP_RET_USER_NOTIF);
+        /* ... but never on the fd the listener leaves by (it would wait on itself) */
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 46, 0, EMP_SECCOMP_HANDOVER_FD), RET_ALLOW);
         assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 2);
         assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 5);
 }
