@@ -119,6 +119,7 @@ bench: deps all
 	sh bench/compile
 	bash bench/frame-deadline
 	bash bench/broker
+	bash bench/net
 
 PREFIX ?= /usr/local
 install: all
