@@ -24,9 +24,11 @@ LAUNCHER_SRC := $(wildcard src/launcher/*.c)
 POLICY_SRC   := $(wildcard src/policy/*.c)
 AUDIT_SRC    := $(wildcard src/audit/*.c)
 GATEWAY_SRC  := $(wildcard src/gateway/*.c)
-DAEMON_SRC   := $(wildcard src/daemon/*.c)
+DAEMON_SRC   := $(filter-out src/daemon/empyra-integrityd.c,$(wildcard src/daemon/*.c))
+INTEGRITY_SRC := $(wildcard src/integrity/*.c) src/attest/empyra-attest.c
 CLI_SRC      := $(wildcard src/cli/*.c)
-LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC) $(POLICY_SRC) $(AUDIT_SRC) $(GATEWAY_SRC)
+LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC) $(POLICY_SRC) $(AUDIT_SRC) $(GATEWAY_SRC) \
+                $(INTEGRITY_SRC)
 LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/seccomp_filters.o
 CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ   := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
@@ -36,7 +38,7 @@ PROBE_SRC    := $(wildcard tests/probes/*.c)
 PROBE_BIN    := $(PROBE_SRC:tests/probes/%.c=$(BUILD)/probes/%)
 
 .PHONY: all check demo bench deps clean fuzz tests install
-all: $(BUILD)/empyra $(BUILD)/empyrad
+all: $(BUILD)/empyra $(BUILD)/empyrad $(BUILD)/empyra-integrityd $(BUILD)/libempyra-attest.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,6 +65,16 @@ $(BUILD)/empyra: $(CLI_OBJ) $(BUILD)/libempyra.a
 DAEMON_LIBS := $(shell pkg-config --libs gio-2.0 glib-2.0 libcap libsodium jansson 2>/dev/null) -pthread
 $(BUILD)/empyrad: $(DAEMON_OBJ) $(BUILD)/libempyra.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS)
+
+# The integrity service: root, no GDBus; libraries linked like the CLI's.
+$(BUILD)/empyra-integrityd: $(BUILD)/src/daemon/empyra-integrityd.o $(BUILD)/libempyra.a
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+# libempyra-attest: what a game links to ask for a report (libc only).
+ATTEST_SONAME := libempyra-attest.so.1
+$(BUILD)/libempyra-attest.so: src/attest/empyra-attest.c src/attest/empyra-attest.h src/attest/empyra-attest.map
+	@mkdir -p $(BUILD)
+	$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -fvisibility=hidden -shared -Wl,-soname,$(ATTEST_SONAME) \
+	      -Wl,--version-script=src/attest/empyra-attest.map -Wl,-z,relro,-z,now $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libempyra.a
 	@mkdir -p $(dir $@)
@@ -121,6 +133,17 @@ install: all
 	install -Dm644 docs/empyra-run.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra-run.1
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user
 	sed 's|@BINDIR@|$(PREFIX)/bin|' data/systemd/empyrad.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/user/empyrad.service
+	install -Dm755 $(BUILD)/empyra-integrityd $(DESTDIR)$(PREFIX)/libexec/empyra/empyra-integrityd
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@LIBEXECDIR@|$(PREFIX)/libexec/empyra|' data/systemd/empyra-integrityd.service.in \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/empyra-integrityd.service
+	install -Dm755 $(BUILD)/libempyra-attest.so $(DESTDIR)$(PREFIX)/lib/$(ATTEST_SONAME)
+	ln -sf $(ATTEST_SONAME) $(DESTDIR)$(PREFIX)/lib/libempyra-attest.so
+	install -Dm644 src/attest/empyra-attest.h $(DESTDIR)$(PREFIX)/include/empyra-attest.h
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' src/attest/empyra-attest.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/empyra-attest.pc
+	install -Dm644 docs/integrity.md $(DESTDIR)$(PREFIX)/share/doc/empyra/integrity.md
 	install -d $(DESTDIR)/etc/apparmor.d
 	sed 's|@BINDIR@|$(PREFIX)/bin|' data/apparmor/empyra.in > $(DESTDIR)/etc/apparmor.d/empyra
 

@@ -20,6 +20,7 @@ int cmd_perms(int argc, char **argv);
 int cmd_decide(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
 void cli_usage(FILE *out);
 
 #define EMPYRA_VERSION "0.1.0"

@@ -21,7 +21,7 @@ static const struct emp_command commands[] = {
         {"net", cmd_unavailable, "network provider and rules (needs empyrad)"},
         {"audit", cmd_audit, "the audit log: audit [--app ID] [--json] | audit verify"},
         {"prompt", cmd_unavailable, "answer pending requests (needs empyrad)"},
-        {"attest", cmd_unavailable, "integrity reports (needs empyra-integrityd)"},
+        {"attest", cmd_attest, "integrity reports: attest [--nonce HEX] | attest pubkey | attest verify"},
         {"focus", cmd_focus, "give a running app the CPU (or --clear)"},
         {"harden", cmd_unavailable, "check the host's hardening"},
         {"dashboard", cmd_unavailable, "the web dashboard (needs empyrad)"},

@@ -1,0 +1,515 @@
+/* empyra-integrityd.c — the integrity service (DESIGN.md §1, §11): a caller
+ * sends a nonce; the subject is the caller's whole sandbox as the kernel
+ * identifies it; the answer is a report signed with a per-app key. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "integrity/integrity.h"
+#include "manifest/manifest.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5; Debian 12's headers lack it */
+#endif
+#ifndef CAP_CHECKPOINT_RESTORE
+#define CAP_CHECKPOINT_RESTORE 40
+#endif
+
+#define MAX_CLIENTS 64
+#define MAX_REQUEST 257 /* 'K' + a 255-byte app id; a nonce request is 33 */
+#define REQUEST_TIMEOUT_MS 2000
+/* Per caller (a sandbox, or a host uid): a burst, then one a second. */
+#define RATE_BURST 5.0
+#define RATE_PER_SEC 1.0
+#define MAX_BUCKETS 512
+
+struct client {
+        int fd, pidfd;
+        pid_t pid;
+        bool sandboxed;
+        int64_t deadline;
+        size_t len;
+        uint8_t buf[MAX_REQUEST + 1];
+};
+
+struct bucket {
+        uint64_t key;
+        double tokens;
+        int64_t last;
+};
+
+struct daemon {
+        const char *socket_path;
+        uint8_t secret[EMP_INTEGRITY_SECRET_LEN];
+        int listen_fd;
+        struct client clients[MAX_CLIENTS];
+        struct bucket buckets[MAX_BUCKETS];
+        size_t n_buckets;
+        struct stat self_pidns;
+        bool verbose;
+};
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pid_t pidfd_pid(int pidfd)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        _cleanup_free_ char *text = NULL;
+        if (emp_read_file(path, 4096, &text, NULL) < 0)
+                return -1;
+        const char *p = strstr(text, "\nPid:");
+        return p ? (pid_t)strtol(p + 5, NULL, 10) : -1;
+}
+
+/* Start time of pid in clock ticks since boot (/proc/PID/stat field 22). */
+static int start_ticks(pid_t pid, unsigned long long *ret)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+        _cleanup_free_ char *t = NULL;
+        int r = emp_read_file(path, 4096, &t, NULL);
+        if (r < 0)
+                return r;
+        char *p = strrchr(t, ')'); /* comm may hold spaces and parentheses */
+        if (!p)
+                return -EINVAL;
+        p++;
+        for (int field = 2; field < 22 && p; field++)
+                p = strchr(p + 1, ' ');
+        if (!p)
+                return -EINVAL;
+        *ret = strtoull(p + 1, NULL, 10);
+        return 0;
+}
+
+/* The peer as the kernel names it, pinned by a pidfd: SO_PEERPIDFD where the
+ * kernel has it; else SO_PEERCRED's pid, opened as a pidfd and accepted only
+ * if that process started before the connection was accepted (a pid reused
+ * since then belongs to a younger process). */
+static int peer_identify(int fd, int *ret_pidfd, pid_t *ret_pid, struct emp_error *err)
+{
+        struct timespec boot;
+        clock_gettime(CLOCK_BOOTTIME, &boot);
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return emp_error_errno(err, -errno, "peer credentials");
+        if (cred.pid <= 0)
+                return emp_error_set(err, -EPERM, "the caller is in a pid namespace this service cannot see");
+        int pidfd = -1;
+        len = sizeof(pidfd);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
+                pid_t pid = pidfd_pid(pidfd);
+                if (pid <= 0) {
+                        close(pidfd);
+                        return emp_error_set(err, -ESRCH, "the caller exited while connecting");
+                }
+                *ret_pidfd = pidfd;
+                *ret_pid = pid;
+                return 0;
+        }
+        pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
+        if (pidfd < 0)
+                return emp_error_errno(err, -errno, "pidfd of the caller");
+        unsigned long long start;
+        long hz = sysconf(_SC_CLK_TCK);
+        unsigned long long accepted = (unsigned long long)boot.tv_sec * (unsigned long long)hz +
+                                      (unsigned long long)boot.tv_nsec * (unsigned long long)hz / 1000000000ull;
+        if (start_ticks(cred.pid, &start) < 0 || start > accepted) {
+                close(pidfd);
+                return emp_error_set(err, -ESRCH, "the caller exited while connecting");
+        }
+        *ret_pidfd = pidfd;
+        *ret_pid = cred.pid;
+        return 0;
+}
+
+/* Token bucket per caller; the oldest bucket makes room for a new one. */
+static bool rate_allow(struct daemon *d, uint64_t key)
+{
+        int64_t now = now_ms();
+        struct bucket *b = NULL, *oldest = NULL;
+        for (size_t i = 0; i < d->n_buckets; i++) {
+                if (d->buckets[i].key == key)
+                        b = &d->buckets[i];
+                if (!oldest || d->buckets[i].last < oldest->last)
+                        oldest = &d->buckets[i];
+        }
+        if (!b) {
+                b = d->n_buckets < MAX_BUCKETS ? &d->buckets[d->n_buckets++] : oldest;
+                *b = (struct bucket){.key = key, .tokens = RATE_BURST, .last = now};
+        }
+        b->tokens += (double)(now - b->last) / 1000.0 * RATE_PER_SEC;
+        if (b->tokens > RATE_BURST)
+                b->tokens = RATE_BURST;
+        b->last = now;
+        if (b->tokens < 1.0)
+                return false;
+        b->tokens -= 1.0;
+        return true;
+}
+
+static void send_all(int fd, const char *a, const char *b)
+{
+        /* The answer is small or the client reads it: bounded by SO_SNDTIMEO. */
+        int flags = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        struct timeval tv = {.tv_sec = 5};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        const char *parts[] = {a, b, "\n"};
+        for (size_t i = 0; i < 3; i++) {
+                if (!parts[i])
+                        continue;
+                size_t len = strlen(parts[i]), off = 0;
+                while (off < len) {
+                        ssize_t n = send(fd, parts[i] + off, len - off, MSG_NOSIGNAL);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                return;
+                        off += (size_t)n;
+                }
+        }
+}
+
+static void client_close(struct client *c)
+{
+        if (c->fd >= 0)
+                close(c->fd);
+        if (c->pidfd >= 0)
+                close(c->pidfd);
+        memset(c, 0, sizeof(*c));
+        c->fd = c->pidfd = -1;
+}
+
+static void refuse(struct client *c, const char *why)
+{
+        char line[1100];
+        snprintf(line, sizeof(line), "error: %s", why);
+        send_all(c->fd, line, NULL);
+        client_close(c);
+}
+
+static int report(struct daemon *d, struct client *c, struct emp_error *err, char **ret, char **ret_app)
+{
+        struct emp_subject_facts s;
+        struct emp_platform_facts p;
+        int r = emp_integrity_gather_subject(c->pid, &s, err);
+        if (r < 0) {
+                emp_subject_facts_free(&s);
+                return r;
+        }
+        emp_integrity_gather_platform(&p);
+        /* Everything read must have been the caller's: it is still the
+         * process its pidfd names. */
+        if (syscall(SYS_pidfd_send_signal, c->pidfd, 0, NULL, 0) < 0) {
+                emp_subject_facts_free(&s);
+                return emp_error_set(err, -ESRCH, "the caller exited during the check");
+        }
+        uint8_t id[16];
+        randombytes_buf(id, sizeof(id));
+        json_t *body = emp_integrity_build(&s, &p, c->buf + 1, id, (int64_t)time(NULL), "self_asserted");
+        const char *app = s.app_id ? s.app_id : "";
+        *ret_app = strdup(app);
+        char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(body);
+        if (!text || !*ret_app) {
+                free(text);
+                emp_subject_facts_free(&s);
+                return emp_error_set(err, -ENOMEM, "out of memory");
+        }
+        uint8_t pk[EMP_INTEGRITY_PK_LEN], sk[64];
+        emp_integrity_app_keypair(d->secret, app, pk, sk);
+        r = emp_integrity_sign(text, sk, pk, ret);
+        sodium_memzero(sk, sizeof(sk));
+        free(text);
+        emp_subject_facts_free(&s);
+        return r < 0 ? emp_error_errno(err, r, "signing") : 0;
+}
+
+static void serve(struct daemon *d, struct client *c)
+{
+        struct emp_error err = {0};
+        if (c->len == 1 + EMP_INTEGRITY_NONCE_LEN && c->buf[0] == 'N') {
+                int64_t t0 = now_ms();
+                _cleanup_free_ char *text = NULL, *app = NULL;
+                if (report(d, c, &err, &text, &app) < 0) {
+                        fprintf(stderr, "empyra-integrityd: pid %ld refused: %s\n", (long)c->pid, err.msg);
+                        refuse(c, err.msg);
+                        return;
+                }
+                if (d->verbose)
+                        fprintf(stderr, "empyra-integrityd: report for %s (pid %ld) in %lld ms\n", app, (long)c->pid,
+                                (long long)(now_ms() - t0));
+                send_all(c->fd, "ok\n", text);
+        } else if (c->len > 1 && c->buf[0] == 'K') {
+                c->buf[c->len] = '\0';
+                const char *app = (const char *)c->buf + 1;
+                if (c->sandboxed) {
+                        refuse(c, "keys are served only outside sandboxes (one app must not learn another's key)");
+                        return;
+                }
+                if (strlen(app) != c->len - 1 || !emp_app_id_valid(app)) {
+                        refuse(c, "malformed app id");
+                        return;
+                }
+                uint8_t pk[EMP_INTEGRITY_PK_LEN], sk[64];
+                emp_integrity_app_keypair(d->secret, app, pk, sk);
+                sodium_memzero(sk, sizeof(sk));
+                char hex[2 * EMP_INTEGRITY_PK_LEN + 1];
+                sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+                send_all(c->fd, "ok\n", hex);
+        } else {
+                refuse(c, "malformed request (expected 'N' and a 32-byte nonce)");
+                return;
+        }
+        client_close(c);
+}
+
+static void accept_one(struct daemon *d)
+{
+        int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        struct client tmp = {.fd = fd, .pidfd = -1};
+        struct emp_error err = {0};
+        if (peer_identify(fd, &tmp.pidfd, &tmp.pid, &err) < 0) {
+                refuse(&tmp, err.msg);
+                return;
+        }
+        char path[64];
+        struct stat ns;
+        snprintf(path, sizeof(path), "/proc/%ld/ns/pid", (long)tmp.pid);
+        uint64_t key;
+        if (stat(path, &ns) == 0 && !(ns.st_dev == d->self_pidns.st_dev && ns.st_ino == d->self_pidns.st_ino)) {
+                tmp.sandboxed = true;
+                key = (uint64_t)ns.st_ino;
+        } else {
+                struct ucred cred;
+                socklen_t len = sizeof(cred);
+                getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+                key = (1ull << 63) | cred.uid;
+        }
+        /* Refused before any work: a flood costs the flooder, not others. */
+        if (!rate_allow(d, key)) {
+                refuse(&tmp, "rate limited (try again later)");
+                return;
+        }
+        for (size_t i = 0; i < MAX_CLIENTS; i++)
+                if (d->clients[i].fd < 0) {
+                        tmp.deadline = now_ms() + REQUEST_TIMEOUT_MS;
+                        d->clients[i] = tmp;
+                        return;
+                }
+        refuse(&tmp, "busy (try again later)");
+}
+
+static void read_request(struct daemon *d, struct client *c)
+{
+        for (;;) {
+                ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n < 0) {
+                        client_close(c);
+                        return;
+                }
+                if (n == 0) {
+                        serve(d, c);
+                        return;
+                }
+                c->len += (size_t)n;
+                if (c->len >= sizeof(c->buf) - 1) {
+                        refuse(c, "request too long");
+                        return;
+                }
+        }
+}
+
+static int listen_on(const char *path, struct emp_error *err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return emp_error_set(err, -ENAMETOOLONG, "%s: socket path too long", path);
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                int r = emp_mkdir_p(dir, 0755);
+                if (r < 0)
+                        return emp_error_errno(err, r, "creating %s", dir);
+        }
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return emp_error_errno(err, -errno, "socket");
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+                unlink(path); /* a stale socket of an earlier instance */
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return emp_error_errno(err, -errno, "binding %s", path);
+        /* Any process may ask: apps run under uids of their own. */
+        if (chmod(path, 0666) < 0 || listen(fd, 128) < 0)
+                return emp_error_errno(err, -errno, "listening on %s", path);
+        return TAKE_FD(fd);
+}
+
+/* After start-up root keeps only what reading other processes needs:
+ * CAP_SYS_PTRACE (their /proc files), CAP_DAC_READ_SEARCH (files they map),
+ * CAP_CHECKPOINT_RESTORE (opening /proc/PID/map_files; CAP_SYS_ADMIN on
+ * kernels before 5.9). No setuid, no new privileges. */
+static int drop_privileges(struct emp_error *err)
+{
+        if (geteuid() != 0)
+                return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? emp_error_errno(err, -errno, "no_new_privs") : 0;
+        cap_value_t mapcap = CAP_IS_SUPPORTED(CAP_CHECKPOINT_RESTORE) ? CAP_CHECKPOINT_RESTORE : CAP_SYS_ADMIN;
+        cap_value_t keep[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, mapcap};
+        for (cap_value_t c = 0; c <= CAP_LAST_CAP || cap_valid(c); c++) {
+                if (!CAP_IS_SUPPORTED(c) || c == keep[0] || c == keep[1] || c == keep[2])
+                        continue;
+                if (cap_drop_bound(c) < 0 && errno != EINVAL)
+                        return emp_error_errno(err, -errno, "dropping bounding capability %d", c);
+        }
+        cap_t caps = cap_init();
+        if (!caps)
+                return emp_error_errno(err, -ENOMEM, "capabilities");
+        int r = cap_set_flag(caps, CAP_PERMITTED, 3, keep, CAP_SET);
+        if (r == 0)
+                r = cap_set_flag(caps, CAP_EFFECTIVE, 3, keep, CAP_SET);
+        if (r == 0)
+                r = cap_set_proc(caps);
+        int saved = errno;
+        cap_free(caps);
+        if (r < 0)
+                return emp_error_errno(err, -saved, "capabilities: keeping only ptrace, dac_read_search, map_files");
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return emp_error_errno(err, -errno, "no_new_privs");
+        return 0;
+}
+
+static void usage(FILE *out)
+{
+        fprintf(out, "Usage: empyra-integrityd [--socket PATH] [--state-dir DIR] [--verbose]\n"
+                     "  --socket PATH     listen here (default /run/empyra/integrity.sock)\n"
+                     "  --state-dir DIR   the machine secret (default /var/lib/empyra/integrity)\n"
+                     "  --verbose         log every report and its latency to stderr\n");
+}
+
+int main(int argc, char **argv)
+{
+        static struct daemon d;
+        d.socket_path = "/run/empyra/integrity.sock";
+        const char *state_dir = "/var/lib/empyra/integrity";
+        static const struct option opts[] = {
+                {"socket", required_argument, NULL, 's'}, {"state-dir", required_argument, NULL, 'd'},
+                {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
+        };
+        int o;
+        while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                switch (o) {
+                case 's': d.socket_path = optarg; break;
+                case 'd': state_dir = optarg; break;
+                case 'v': d.verbose = true; break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind != argc) {
+                usage(stderr);
+                return 2;
+        }
+        umask(077);
+        struct emp_error err = {0};
+        for (size_t i = 0; i < MAX_CLIENTS; i++)
+                d.clients[i].fd = d.clients[i].pidfd = -1;
+        if (stat("/proc/self/ns/pid", &d.self_pidns) < 0) {
+                fprintf(stderr, "empyra-integrityd: /proc/self/ns/pid: %s\n", strerror(errno));
+                return 1;
+        }
+        if (emp_integrity_secret_load(state_dir, d.secret, &err) < 0 ||
+            (d.listen_fd = listen_on(d.socket_path, &err)) < 0 || drop_privileges(&err) < 0) {
+                fprintf(stderr, "empyra-integrityd: %s\n", err.msg[0] ? err.msg : strerror(-err.code));
+                return 1;
+        }
+        struct sigaction sa = {.sa_handler = on_signal};
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        fprintf(stderr, "empyra-integrityd: listening on %s\n", d.socket_path);
+        while (!stop) {
+                struct pollfd pfd[1 + MAX_CLIENTS];
+                struct client *who[1 + MAX_CLIENTS];
+                nfds_t n = 0;
+                pfd[n++] = (struct pollfd){.fd = d.listen_fd, .events = POLLIN};
+                int64_t now = now_ms(), next = now + 60000;
+                for (size_t i = 0; i < MAX_CLIENTS; i++) {
+                        struct client *c = &d.clients[i];
+                        if (c->fd < 0)
+                                continue;
+                        if (c->deadline <= now) {
+                                refuse(c, "request timed out");
+                                continue;
+                        }
+                        if (c->deadline < next)
+                                next = c->deadline;
+                        who[n] = c;
+                        pfd[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+                }
+                int r = poll(pfd, n, (int)(next - now));
+                if (r < 0 && errno != EINTR)
+                        break;
+                if (r <= 0)
+                        continue;
+                for (nfds_t i = 1; i < n; i++)
+                        if (pfd[i].revents)
+                                read_request(&d, who[i]);
+                if (pfd[0].revents & POLLIN)
+                        for (int k = 0; k < 32; k++) {
+                                int before = d.listen_fd;
+                                accept_one(&d);
+                                struct pollfd again = {.fd = before, .events = POLLIN};
+                                if (poll(&again, 1, 0) <= 0)
+                                        break;
+                        }
+        }
+        for (size_t i = 0; i < MAX_CLIENTS; i++)
+                if (d.clients[i].fd >= 0)
+                        client_close(&d.clients[i]);
+        sodium_memzero(d.secret, sizeof(d.secret));
+        struct stat st;
+        if (lstat(d.socket_path, &st) == 0 && S_ISSOCK(st.st_mode))
+                unlink(d.socket_path);
+        close(d.listen_fd);
+        return 0;
+}
