@@ -45,7 +45,7 @@ done
 # under a home directory other users cannot enter.
 STAGE=$(mktemp -d /tmp/empyra-tests.XXXXXX)
 chmod 755 "$STAGE"
-cp -r build/empyra build/empyrad build/probes build/helpers tests/integration "$STAGE/"
+cp -r build/empyra build/empyrad build/empyra-integrityd build/probes build/helpers tests/integration "$STAGE/"
 mkdir -p "$STAGE/asan" && cp build-asan/empyra build-asan/empyrad "$STAGE/asan/"
 chmod -R a+rX "$STAGE"
 

@@ -100,7 +100,7 @@ static int start_ticks(pid_t pid, unsigned long long *ret)
         if (!p)
                 return -EINVAL;
         p++;
-        for (int field = 2; field < 22 && p; field++)
+        for (int field = 3; field < 22 && p; field++) /* p: the space before field 3 */
                 p = strchr(p + 1, ' ');
         if (!p)
                 return -EINVAL;
@@ -292,6 +292,30 @@ static void serve(struct daemon *d, struct client *c)
         client_close(c);
 }
 
+/* A sandbox's rate-limit key: its pid namespace, and the start time of that
+ * namespace's init (namespace inode numbers are reused once freed). */
+static uint64_t sandbox_key(pid_t pid, const struct stat *ns)
+{
+        pid_t cur = pid;
+        for (int i = 0; i < 64; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%ld/status", (long)cur);
+                _cleanup_free_ char *st = NULL;
+                if (emp_read_file(path, 64 * 1024, &st, NULL) < 0)
+                        break;
+                const char *pp = strstr(st, "\nPPid:");
+                pid_t parent = pp ? (pid_t)strtol(pp + 6, NULL, 10) : 0;
+                struct stat pns;
+                snprintf(path, sizeof(path), "/proc/%ld/ns/pid", (long)parent);
+                if (parent <= 0 || stat(path, &pns) < 0 || pns.st_ino != ns->st_ino || pns.st_dev != ns->st_dev)
+                        break;
+                cur = parent;
+        }
+        unsigned long long start = 0;
+        start_ticks(cur, &start);
+        return ((uint64_t)ns->st_ino << 32) ^ (uint64_t)start ^ (1ull << 62);
+}
+
 static void accept_one(struct daemon *d)
 {
         int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -309,7 +333,7 @@ static void accept_one(struct daemon *d)
         uint64_t key;
         if (stat(path, &ns) == 0 && !(ns.st_dev == d->self_pidns.st_dev && ns.st_ino == d->self_pidns.st_ino)) {
                 tmp.sandboxed = true;
-                key = (uint64_t)ns.st_ino;
+                key = sandbox_key(tmp.pid, &ns);
         } else {
                 struct ucred cred;
                 socklen_t len = sizeof(cred);

@@ -468,6 +468,77 @@ static int gather_manifest(struct emp_subject_facts *s, int rootfd, struct emp_e
         return 0;
 }
 
+static int status_links(pid_t pid, pid_t *ppid, int *depth, pid_t *inner)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+        _cleanup_free_ char *st = NULL;
+        int r = emp_read_file(path, 64 * 1024, &st, NULL);
+        if (r < 0)
+                return r;
+        const char *pp = strstr(st, "\nPPid:");
+        const char *ns = strstr(st, "\nNSpid:");
+        if (!pp || !ns)
+                return -EPROTO;
+        *ppid = (pid_t)strtol(pp + 6, NULL, 10);
+        *depth = 0;
+        *inner = 0;
+        for (const char *q = ns + 7; *q && *q != '\n';) {
+                char *end;
+                long v = strtol(q, &end, 10);
+                if (end == q)
+                        break;
+                (*depth)++;
+                *inner = (pid_t)v;
+                q = end;
+        }
+        return 0;
+}
+
+/* The host pid of the sandbox's init: the caller's nearest ancestor that is
+ * pid 1 at the caller's nesting depth (status is readable even where the
+ * namespace links are not). 0 when not found. */
+static pid_t sandbox_init(pid_t caller)
+{
+        pid_t cur = caller, ppid, inner;
+        int depth, want = -1;
+        for (int i = 0; i < 64 && cur > 0; i++) {
+                if (status_links(cur, &ppid, &depth, &inner) < 0)
+                        return 0;
+                if (want < 0)
+                        want = depth;
+                if (depth != want)
+                        return 0;
+                if (inner == 1)
+                        return cur;
+                cur = ppid;
+        }
+        return 0;
+}
+
+/* Membership: the same pid namespace; where that link is unreadable (an
+ * unprivileged daemon and the sandbox's non-dumpable init), descent from the
+ * sandbox's init, so such a process is checked (as unknown), not skipped. */
+static bool in_sandbox(pid_t p, const struct stat *pidns, pid_t init)
+{
+        struct stat ns;
+        int r = ns_stat(p, "pid", &ns);
+        if (r == 0)
+                return same_inode(&ns, pidns);
+        if (init <= 0)
+                return false;
+        pid_t cur = p, ppid, inner;
+        int depth;
+        for (int i = 0; i < 64 && cur > 1; i++) {
+                if (cur == init)
+                        return true;
+                if (status_links(cur, &ppid, &depth, &inner) < 0)
+                        return false;
+                cur = ppid;
+        }
+        return false;
+}
+
 int emp_integrity_gather_subject(pid_t pid, struct emp_subject_facts *s, struct emp_error *err)
 {
         struct gather g = {.s = s, .hash_budget = EMP_INTEGRITY_MAX_HASH_BYTES};
@@ -492,6 +563,7 @@ int emp_integrity_gather_subject(pid_t pid, struct emp_subject_facts *s, struct 
         if ((r = gather_manifest(s, rootfd, err)) < 0)
                 return r;
 
+        pid_t init = sandbox_init(pid);
         DIR *d = opendir("/proc");
         if (!d)
                 return emp_error_errno(err, -errno, "/proc");
@@ -502,8 +574,7 @@ int emp_integrity_gather_subject(pid_t pid, struct emp_subject_facts *s, struct 
                 if (!isdigit((unsigned char)de->d_name[0]))
                         continue;
                 pid_t p = (pid_t)strtol(de->d_name, NULL, 10);
-                struct stat ns;
-                if (ns_stat(p, "pid", &ns) < 0 || !same_inode(&ns, &subject_pidns))
+                if (!in_sandbox(p, &subject_pidns, init))
                         continue;
                 if (s->n_procs == EMP_INTEGRITY_MAX_PROCS) {
                         s->procs_truncated = true;
