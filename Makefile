@@ -106,7 +106,11 @@ $(BUILD)/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AUDIT_SRC) $(COMMON
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)
-fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store $(BUILD)/fuzz_audit_verify
+$(BUILD)/fuzz_integrity_report: tests/fuzz/fuzz_integrity_report.c src/integrity/verify.c src/integrity/sign.c $(COMMON_SRC)
+	@mkdir -p $(BUILD)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)
+fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store $(BUILD)/fuzz_audit_verify $(BUILD)/fuzz_integrity_report
 
 deps:
 	@sh tools/install-deps.sh
