@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 
 struct gather {
         struct emp_subject_facts *s;
+        struct emp_hash_cache *cache;
         size_t files_cap;
         uint64_t hash_budget;
         struct stat self_user, self_mnt, self_pid;
@@ -60,6 +62,10 @@ static int hash_fd(struct gather *g, int fd, const struct stat *st, char out[65]
 {
         if (!S_ISREG(st->st_mode))
                 return -EINVAL;
+        struct statfs fs;
+        bool cacheable = g->cache && fstatfs(fd, &fs) == 0 && emp_hash_cacheable(st, (long)fs.f_type);
+        if (cacheable && emp_hash_cache_get(g->cache, st, out))
+                return 0;
         if ((uint64_t)st->st_size > g->hash_budget) {
                 g->s->hash_budget_hit = true;
                 return -EFBIG;
@@ -87,6 +93,13 @@ static int hash_fd(struct gather *g, int fd, const struct stat *st, char out[65]
         uint8_t d[crypto_hash_sha256_BYTES];
         crypto_hash_sha256_final(&h, d);
         sha256_hex(d, out);
+        /* The file may have changed while it was read: keep the hash only if
+         * nothing about it moved meanwhile. */
+        struct stat after;
+        if (cacheable && fstat(fd, &after) == 0 && after.st_size == st->st_size &&
+            after.st_mtim.tv_sec == st->st_mtim.tv_sec && after.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+            after.st_ctim.tv_sec == st->st_ctim.tv_sec && after.st_ctim.tv_nsec == st->st_ctim.tv_nsec)
+                emp_hash_cache_put(g->cache, st, out);
         return 0;
 }
 
@@ -539,9 +552,10 @@ static bool in_sandbox(pid_t p, const struct stat *pidns, pid_t init)
         return false;
 }
 
-int emp_integrity_gather_subject(pid_t pid, struct emp_subject_facts *s, struct emp_error *err)
+int emp_integrity_gather_subject(pid_t pid, struct emp_hash_cache *cache, struct emp_subject_facts *s,
+                                 struct emp_error *err)
 {
-        struct gather g = {.s = s, .hash_budget = EMP_INTEGRITY_MAX_HASH_BYTES};
+        struct gather g = {.s = s, .cache = cache, .hash_budget = EMP_INTEGRITY_MAX_HASH_BYTES};
         memset(s, 0, sizeof(*s));
         if (sodium_init() < 0)
                 return emp_error_set(err, -EIO, "libsodium initialisation failed");

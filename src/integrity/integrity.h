@@ -148,5 +148,17 @@ int emp_hex_decode(const char *hex, uint8_t *out, size_t len);
 
 /* Facts about the sandbox of host pid `pid` (a pid pinned by the caller's
  * pidfd). -EPERM with a reason when it is not in an Empyra sandbox. */
-int emp_integrity_gather_subject(pid_t pid, struct emp_subject_facts *s, struct emp_error *err);
+struct emp_hash_cache;
+int emp_integrity_gather_subject(pid_t pid, struct emp_hash_cache *cache, struct emp_subject_facts *s,
+                                 struct emp_error *err);
 void emp_integrity_gather_platform(struct emp_platform_facts *p);
+
+/* --- hashes kept between requests (hash_cache.c) ------------------------ */
+
+struct stat;
+/* Only files no unprivileged process can change (pure). */
+bool emp_hash_cacheable(const struct stat *st, long fs_type);
+struct emp_hash_cache *emp_hash_cache_new(size_t max);
+void emp_hash_cache_free(struct emp_hash_cache *c);
+bool emp_hash_cache_get(struct emp_hash_cache *c, const struct stat *st, char out[65]);
+void emp_hash_cache_put(struct emp_hash_cache *c, const struct stat *st, const char sha256[65]);

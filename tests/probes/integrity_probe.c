@@ -5,7 +5,7 @@
  *   integrity_probe clean -- CMD...        nothing (a clean process beside CMD)
  *   integrity_probe anonexec -- CMD...     an anonymous PROT_EXEC mapping made now
  *   integrity_probe ptrace -- CMD...       a child of ours, ptrace-attached (SEIZE)
- *   integrity_probe map FILE -- CMD...     FILE mapped read-only
+ *   integrity_probe map FILE... -- CMD...  each FILE mapped read-only
  *   integrity_probe flood N SOCK           N requests at once; prints "ok=A limited=B other=C"
  *   integrity_probe raw SOCK HEX           send HEX bytes as one request; print the answer's first line
  */
@@ -144,15 +144,17 @@ int main(int argc, char **argv)
                         return perror("mmap"), 1;
                 return run(cmd);
         }
-        if (strcmp(mode, "map") == 0 && dd == 3) {
-                int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
-                struct stat st;
-                if (fd < 0 || fstat(fd, &st) < 0)
-                        return perror(argv[2]), 1;
-                void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-                if (p == MAP_FAILED)
-                        return perror("mmap"), 1;
-                close(fd);
+        if (strcmp(mode, "map") == 0 && dd >= 3) {
+                for (int i = 2; i < dd; i++) {
+                        int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+                        struct stat st;
+                        if (fd < 0 || fstat(fd, &st) < 0)
+                                return perror(argv[i]), 1;
+                        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+                        if (p == MAP_FAILED)
+                                return perror("mmap"), 1;
+                        close(fd);
+                }
                 return run(cmd);
         }
         if (strcmp(mode, "ptrace") == 0) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "integrity/integrity.h"
 
@@ -243,6 +244,43 @@ static void test_platform_facts(void **state)
         json_decref(w.report);
 }
 
+static void test_hash_cache_only_for_root_owned_unwritable_files(void **state)
+{
+        struct stat st = {.st_mode = S_IFREG | 0644, .st_uid = 0, .st_dev = 1, .st_ino = 2, .st_size = 10};
+        assert_true(emp_hash_cacheable(&st, 0xEF53));
+        assert_false(emp_hash_cacheable(&st, 0x65735546)); /* FUSE: the user's daemon says what it likes */
+        st.st_uid = 1000;
+        assert_false(emp_hash_cacheable(&st, 0xEF53)); /* a user's file: hashed every time */
+        st.st_uid = 0;
+        st.st_mode = S_IFREG | 0664; /* group-writable (or an ACL mask with w) */
+        assert_false(emp_hash_cacheable(&st, 0xEF53));
+        st.st_mode = S_IFREG | 0646;
+        assert_false(emp_hash_cacheable(&st, 0xEF53));
+        st.st_mode = S_IFREG | 0644;
+
+        struct emp_hash_cache *c = emp_hash_cache_new(2);
+        char out[65];
+        assert_false(emp_hash_cache_get(c, &st, out));
+        emp_hash_cache_put(c, &st, HASH_A);
+        assert_true(emp_hash_cache_get(c, &st, out));
+        assert_string_equal(out, HASH_A);
+        struct stat changed = st;
+        changed.st_ctim.tv_nsec = 1; /* any write moves ctime */
+        assert_false(emp_hash_cache_get(c, &changed, out));
+        emp_hash_cache_put(c, &changed, HASH_B); /* replaces the stale entry */
+        assert_false(emp_hash_cache_get(c, &st, out));
+        struct stat other = st, third = st;
+        other.st_ino = 3;
+        third.st_ino = 4;
+        emp_hash_cache_put(c, &other, HASH_C);
+        assert_true(emp_hash_cache_get(c, &other, out)); /* newer use than 'changed' */
+        emp_hash_cache_put(c, &third, HASH_A);          /* full: the least recently used goes */
+        assert_false(emp_hash_cache_get(c, &changed, out));
+        assert_true(emp_hash_cache_get(c, &other, out));
+        assert_true(emp_hash_cache_get(c, &third, out));
+        emp_hash_cache_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -252,6 +290,7 @@ int main(void)
                 cmocka_unit_test(test_caller_executable_must_be_listed),
                 cmocka_unit_test(test_bounds_make_unknown),
                 cmocka_unit_test(test_platform_facts),
+                cmocka_unit_test(test_hash_cache_only_for_root_owned_unwritable_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
