@@ -92,7 +92,16 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	      $(shell pkg-config --libs gio-2.0)
 HELPER_BIN := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-tests: all $(UNIT_BIN) $(PROBE_BIN) $(HELPER_BIN)
+# A "game" linked against libempyra-attest, run in a sandbox by t_integrity.sh;
+# the library sits beside it ($ORIGIN) so the staged copy finds it.
+$(BUILD)/probes/libempyra-attest.so.1: $(BUILD)/libempyra-attest.so
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(BUILD)/probes/attest_client: tests/lib/attest_client.c src/attest/empyra-attest.h $(BUILD)/probes/libempyra-attest.so.1
+	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -Isrc/attest $< -o $@ -L$(BUILD)/probes \
+	      -l:libempyra-attest.so.1 -Wl,-rpath,'$$ORIGIN'
+
+tests: all $(UNIT_BIN) $(PROBE_BIN) $(HELPER_BIN) $(BUILD)/probes/attest_client
 
 $(BUILD)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(MANIFEST_SRC) $(COMMON_SRC)
 	@mkdir -p $(BUILD)
@@ -128,6 +137,8 @@ bench: deps all
 	sh bench/launch
 	sh bench/compile
 	bash bench/frame-deadline
+	$(MAKE) tests
+	sh bench/attest
 
 PREFIX ?= /usr/local
 install: all

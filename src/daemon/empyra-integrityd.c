@@ -421,8 +421,8 @@ static int drop_privileges(struct emp_error *err)
         cap_value_t mapcap = CAP_IS_SUPPORTED(CAP_CHECKPOINT_RESTORE) ? CAP_CHECKPOINT_RESTORE : CAP_SYS_ADMIN;
         cap_value_t keep[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, mapcap};
         for (cap_value_t c = 0; c <= CAP_LAST_CAP || cap_valid(c); c++) {
-                if (!CAP_IS_SUPPORTED(c) || c == keep[0] || c == keep[1] || c == keep[2])
-                        continue;
+                if (!CAP_IS_SUPPORTED(c) || c == keep[0] || c == keep[1] || c == keep[2] || cap_get_bound(c) != 1)
+                        continue; /* kept, or already gone (a unit's CapabilityBoundingSet) */
                 if (cap_drop_bound(c) < 0 && errno != EINVAL)
                         return emp_error_errno(err, -errno, "dropping bounding capability %d", c);
         }

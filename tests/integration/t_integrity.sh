@@ -173,6 +173,28 @@ else
         skip "an unmodified mapped file matches the manifest (needs root)"
 fi
 
+# --- libempyra-attest: a game linked against the library --------------------------
+if [ -x "$PROBES/attest_client" ]; then
+        n=$(nonce)
+        printf '[Application]\nname=%s\n[Empyra Integrity]\nfiles=%s=sha256:%s;%s=sha256:%s;\n' "$APP" \
+                "$PROBES/attest_client" "$(sha "$PROBES/attest_client")" \
+                "$PROBES/libempyra-attest.so.1" "$(sha "$PROBES/libempyra-attest.so.1")" >"$T/lib.ini"
+        chmod a+r "$T/lib.ini"
+        run_sb --manifest="$T/lib.ini" "${GRANTS[@]}" -- "$PROBES/attest_client" "$n"
+        printf '%s\n' "$SB_OUT" >"$T/libclient.json"
+        "$EMPYRA" attest verify "$T/libclient.json" --pubkey "$PK" --nonce "$n" >"$T/v.out"
+        rc=$?
+        sb_ok "a game linked with libempyra-attest gets a report that verifies" '[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]'
+        if is_root; then
+                is "$(body "$T/libclient.json" '[f["manifest"] for f in b["process"]["files"] if f["path"].endswith("libempyra-attest.so.1")]')" \
+                        "['match']" "the library itself is measured and matches the manifest"
+        else
+                skip "the mapped library's hash needs root (map_files)"
+        fi
+else
+        not_ok "attest_client built at $PROBES/attest_client"
+fi
+
 # --- who may ask, and what they can claim -------------------------------------------
 out=$("$EMPYRA" attest --socket "$SOCK" 2>&1)
 rc=$?
