@@ -67,8 +67,15 @@ $(BUILD)/empyrad: $(DAEMON_OBJ) $(BUILD)/libempyra.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS)
 
 # The integrity service: root, no GDBus; libraries linked like the CLI's.
-$(BUILD)/empyra-integrityd: $(BUILD)/src/daemon/empyra-integrityd.o $(BUILD)/libempyra.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
+# TPM anchoring when libtss2-esys is there (shared: its TCTIs are modules).
+TSS2_PKGS := tss2-esys tss2-tctildr tss2-rc
+ifeq ($(shell pkg-config --exists $(TSS2_PKGS) && echo yes),yes)
+INTEGRITYD_TPM_OBJ := $(BUILD)/src/integrity/tpm/tpm_quote.o
+INTEGRITYD_LIBS := $(shell pkg-config --libs $(TSS2_PKGS))
+$(BUILD)/src/daemon/empyra-integrityd.o: CFLAGS += -DEMP_HAVE_TSS2
+endif
+$(BUILD)/empyra-integrityd: $(BUILD)/src/daemon/empyra-integrityd.o $(INTEGRITYD_TPM_OBJ) $(BUILD)/libempyra.a
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(INTEGRITYD_LIBS)
 # libempyra-attest: what a game links to ask for a report (libc only).
 ATTEST_SONAME := libempyra-attest.so.1
 $(BUILD)/libempyra-attest.so: src/attest/empyra-attest.c src/attest/empyra-attest.h src/attest/empyra-attest.map
@@ -115,7 +122,8 @@ $(BUILD)/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AUDIT_SRC) $(COMMON
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)
-$(BUILD)/fuzz_integrity_report: tests/fuzz/fuzz_integrity_report.c src/integrity/verify.c src/integrity/sign.c $(COMMON_SRC)
+$(BUILD)/fuzz_integrity_report: tests/fuzz/fuzz_integrity_report.c src/integrity/verify.c src/integrity/verify_tpm.c \
+                                src/integrity/sign.c $(COMMON_SRC)
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)

@@ -160,3 +160,19 @@ EXPORT int empyra_attest_pubkey(const char *socket_path, const char *app_id, cha
         free(text);
         return 0;
 }
+
+EXPORT int empyra_attest_tpm_ak(const char *socket_path, char hex_out[129], char *errbuf, size_t errlen)
+{
+        char *text = NULL;
+        int r = transact(socket_path, "A", 1, &text, errbuf, errlen);
+        if (r < 0)
+                return r;
+        if (strlen(text) < 128 || strspn(text, "0123456789abcdef") != 128) {
+                free(text);
+                return fail(-EPROTO, errbuf, errlen, "malformed attestation key from the integrity service");
+        }
+        memcpy(hex_out, text, 128);
+        hex_out[128] = '\0';
+        free(text);
+        return 0;
+}

@@ -28,6 +28,11 @@ int empyra_attest_request(const char *socket_path, const unsigned char nonce[EMP
 int empyra_attest_pubkey(const char *socket_path, const char *app_id, char hex_out[65], char *errbuf,
                          size_t errlen);
 
+/* The service's TPM attestation key (x || y of a P-256 point: 128 hex
+ * digits plus a NUL), when it anchors reports in a TPM. A machine identity:
+ * served only outside sandboxes. Same return convention. */
+int empyra_attest_tpm_ak(const char *socket_path, char hex_out[129], char *errbuf, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

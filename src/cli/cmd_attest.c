@@ -21,11 +21,12 @@ enum { VERIFY_PASS = 0, VERIFY_NOT_PASS = 1, VERIFY_USAGE = 2, VERIFY_REJECTED =
 static void attest_usage(FILE *out)
 {
         fprintf(out, "Usage: empyra attest [--nonce HEX] [--socket PATH]\n"
-                     "       empyra attest pubkey --app ID [--socket PATH]\n"
+                     "       empyra attest pubkey --app ID [--tpm] [--socket PATH]\n"
                      "       empyra attest verify FILE --pubkey KEY --nonce HEX [--max-age SECONDS]\n"
-                     "                            [--require all|process] [--json]\n"
+                     "                            [--tpm-ak AK] [--require all|process] [--json]\n"
                      "  attest           from inside a sandbox: print a signed integrity report\n"
-                     "  attest pubkey    the service's verifying key for that app's reports\n"
+                     "  attest pubkey    the service's verifying key for that app's reports (--tpm: its\n"
+                     "                   TPM attestation key, when it anchors reports in a TPM)\n"
                      "  attest verify    check signature, nonce, freshness and verdict; exit 0 when the\n"
                      "                   report is authentic and passes, 1 when authentic but not\n"
                      "                   passing, 3 when it is rejected (forged, altered, replayed, stale)\n"
@@ -84,17 +85,29 @@ static int attest_pubkey(int argc, char **argv)
         static const struct option opts[] = {
                 {"app", required_argument, NULL, 'a'},
                 {"socket", required_argument, NULL, 's'},
+                {"tpm", no_argument, NULL, 't'},
                 {NULL, 0, NULL, 0},
         };
         const char *app = NULL, *sock = getenv("EMPYRA_INTEGRITY_SOCKET");
+        bool tpm = false;
         int o;
         optind = 1;
         while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 switch (o) {
                 case 'a': app = optarg; break;
                 case 's': sock = optarg; break;
+                case 't': tpm = true; break;
                 default: attest_usage(stderr); return 2;
                 }
+        }
+        if (tpm) {
+                char ak[129], why[1200] = "";
+                if (empyra_attest_tpm_ak(sock && sock[0] ? sock : NULL, ak, why, sizeof(why)) < 0) {
+                        fprintf(stderr, "empyra: attest pubkey --tpm: %s\n", why);
+                        return 1;
+                }
+                printf("%s\n", ak);
+                return 0;
         }
         if (!app || optind != argc) {
                 attest_usage(stderr);
@@ -157,9 +170,11 @@ static int attest_verify(int argc, char **argv)
         static const struct option opts[] = {
                 {"pubkey", required_argument, NULL, 'k'}, {"nonce", required_argument, NULL, 'n'},
                 {"max-age", required_argument, NULL, 'a'}, {"require", required_argument, NULL, 'r'},
-                {"json", no_argument, NULL, 'j'},          {NULL, 0, NULL, 0},
+                {"json", no_argument, NULL, 'j'},          {"tpm-ak", required_argument, NULL, 't'},
+                {NULL, 0, NULL, 0},
         };
-        const char *key = NULL, *nonce_hex = NULL, *require = "all";
+        const char *key = NULL, *nonce_hex = NULL, *require = "all", *tpm_ak = NULL;
+        _cleanup_free_ char *tpm_ak_file = NULL;
         long max_age = 300;
         bool json = false;
         int o;
@@ -179,6 +194,7 @@ static int attest_verify(int argc, char **argv)
                 }
                 case 'r': require = optarg; break;
                 case 'j': json = true; break;
+                case 't': tpm_ak = optarg; break;
                 default: attest_usage(stderr); return VERIFY_USAGE;
                 }
         }
@@ -196,6 +212,20 @@ static int attest_verify(int argc, char **argv)
                 fprintf(stderr, "empyra: attest verify: --nonce: need %d hex digits\n", 2 * EMP_INTEGRITY_NONCE_LEN);
                 return VERIFY_USAGE;
         }
+        if (tpm_ak) {
+                /* 128 hex digits (x || y of the P-256 key), or a file holding them. */
+                uint8_t ak[64];
+                if (emp_hex_decode(tpm_ak, ak, sizeof(ak)) < 0) {
+                        if (emp_read_file(tpm_ak, 4096, &tpm_ak_file, NULL) < 0 ||
+                            (tpm_ak_file[strcspn(tpm_ak_file, " \t\r\n")] = '\0',
+                             emp_hex_decode(tpm_ak_file, ak, sizeof(ak)) < 0)) {
+                                fprintf(stderr, "empyra: attest verify: --tpm-ak: need 128 hex digits (or a file "
+                                                "holding them)\n");
+                                return VERIFY_USAGE;
+                        }
+                        tpm_ak = tpm_ak_file;
+                }
+        }
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         int r = read_input(argv[optind], &text, &len);
@@ -204,7 +234,7 @@ static int attest_verify(int argc, char **argv)
                 return VERIFY_USAGE;
         }
         struct emp_verify_result res;
-        if ((r = emp_integrity_verify(text, len, pk, nonce, (int64_t)time(NULL), max_age, &res)) < 0) {
+        if ((r = emp_integrity_verify(text, len, pk, nonce, (int64_t)time(NULL), max_age, tpm_ak, &res)) < 0) {
                 fprintf(stderr, "empyra: attest verify: %s\n", strerror(-r));
                 return VERIFY_REJECTED;
         }

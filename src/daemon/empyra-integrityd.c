@@ -23,6 +23,9 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "integrity/integrity.h"
+#ifdef EMP_HAVE_TSS2
+#include "integrity/tpm/tpm.h"
+#endif
 #include "manifest/manifest.h"
 
 #ifndef SO_PEERPIDFD
@@ -66,6 +69,9 @@ struct daemon {
         bool verbose;
         double burst;
         struct emp_hash_cache *cache; /* hashes of root-owned files, between requests */
+#ifdef EMP_HAVE_TSS2
+        struct emp_tpm *tpm; /* --tpm-tcti: reports are anchored in it */
+#endif
 };
 
 static volatile sig_atomic_t stop;
@@ -236,19 +242,44 @@ static int report(struct daemon *d, struct client *c, struct emp_error *err, cha
         }
         uint8_t id[16];
         randombytes_buf(id, sizeof(id));
-        json_t *body = emp_integrity_build(&s, &p, c->buf + 1, id, (int64_t)time(NULL), "self_asserted");
         const char *app = s.app_id ? s.app_id : "";
         *ret_app = strdup(app);
-        char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(body);
+        json_t *quote = NULL;
+        char *text = NULL;
+        for (int anchored = 1; anchored >= 0 && !text; anchored--) {
+                bool tpm = false;
+#ifdef EMP_HAVE_TSS2
+                tpm = d->tpm != NULL;
+#endif
+                if (anchored && !tpm)
+                        continue;
+                json_t *body = emp_integrity_build(&s, &p, c->buf + 1, id, (int64_t)time(NULL),
+                                                   anchored ? "tpm_anchored" : "self_asserted");
+                text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+                json_decref(body);
+#ifdef EMP_HAVE_TSS2
+                if (text && anchored) {
+                        /* The quote's qualifying data is the signed message's hash. */
+                        uint8_t mh[32];
+                        struct emp_error terr = {0};
+                        emp_integrity_message_hash(text, strlen(text), mh);
+                        if (emp_tpm_quote(d->tpm, mh, &quote, &terr) < 0) {
+                                fprintf(stderr, "empyra-integrityd: %s; this report is self_asserted\n", terr.msg);
+                                free(text);
+                                text = NULL;
+                        }
+                }
+#endif
+        }
         if (!text || !*ret_app) {
                 free(text);
+                json_decref(quote);
                 emp_subject_facts_free(&s);
                 return emp_error_set(err, -ENOMEM, "out of memory");
         }
         uint8_t pk[EMP_INTEGRITY_PK_LEN], sk[64];
         emp_integrity_app_keypair(d->secret, app, pk, sk);
-        r = emp_integrity_sign(text, sk, pk, ret);
+        r = emp_integrity_sign(text, sk, pk, quote, ret);
         sodium_memzero(sk, sizeof(sk));
         free(text);
         emp_subject_facts_free(&s);
@@ -287,6 +318,20 @@ static void serve(struct daemon *d, struct client *c)
                 char hex[2 * EMP_INTEGRITY_PK_LEN + 1];
                 sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
                 send_all(c->fd, "ok\n", hex);
+        } else if (c->len == 1 && c->buf[0] == 'A') {
+                if (c->sandboxed) {
+                        refuse(c, "the TPM attestation key is served only outside sandboxes");
+                        return;
+                }
+#ifdef EMP_HAVE_TSS2
+                if (d->tpm) {
+                        send_all(c->fd, "ok\n", emp_tpm_ak_hex(d->tpm));
+                        client_close(c);
+                        return;
+                }
+#endif
+                refuse(c, "this service does not anchor reports in a TPM");
+                return;
         } else {
                 refuse(c, "malformed request (expected 'N' and a 32-byte nonce)");
                 return;
@@ -445,10 +490,13 @@ static int drop_privileges(struct emp_error *err)
 
 static void usage(FILE *out)
 {
-        fprintf(out, "Usage: empyra-integrityd [--socket PATH] [--state-dir DIR] [--rate-burst N] [--verbose]\n"
+        fprintf(out, "Usage: empyra-integrityd [--socket PATH] [--state-dir DIR] [--rate-burst N] [--tpm-tcti TCTI]\n"
+                     "                         [--verbose]\n"
                      "  --socket PATH     listen here (default /run/empyra/integrity.sock)\n"
                      "  --state-dir DIR   the machine secret (default /var/lib/empyra/integrity)\n"
                      "  --rate-burst N    requests a caller may make at once (default 5; then 1 a second)\n"
+                     "  --tpm-tcti TCTI   anchor reports in a TPM: device:/dev/tpmrm0, swtpm:host=H,port=P, ...\n"
+                     "                    (TPM-anchored reports are linkable: the attestation key is a machine identity)\n"
                      "  --verbose         log every report and its latency to stderr\n");
 }
 
@@ -458,10 +506,11 @@ int main(int argc, char **argv)
         d.socket_path = "/run/empyra/integrity.sock";
         d.burst = RATE_BURST;
         const char *state_dir = "/var/lib/empyra/integrity";
+        const char *tcti = NULL;
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, 's'}, {"state-dir", required_argument, NULL, 'd'},
                 {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-                {"rate-burst", required_argument, NULL, 'b'},
+                {"rate-burst", required_argument, NULL, 'b'}, {"tpm-tcti", required_argument, NULL, 't'},
                 {NULL, 0, NULL, 0},
         };
         int o;
@@ -470,6 +519,7 @@ int main(int argc, char **argv)
                 case 's': d.socket_path = optarg; break;
                 case 'd': state_dir = optarg; break;
                 case 'v': d.verbose = true; break;
+                case 't': tcti = optarg; break;
                 case 'b': {
                         char *end;
                         long n = strtol(optarg, &end, 10);
@@ -495,6 +545,20 @@ int main(int argc, char **argv)
         if (stat("/proc/self/ns/pid", &d.self_pidns) < 0) {
                 fprintf(stderr, "empyra-integrityd: /proc/self/ns/pid: %s\n", strerror(errno));
                 return 1;
+        }
+        if (tcti) {
+#ifdef EMP_HAVE_TSS2
+                /* Opened before the privilege drop: the device may be root's. */
+                if (emp_tpm_open(tcti, &d.tpm, &err) < 0) {
+                        fprintf(stderr, "empyra-integrityd: %s\n", err.msg);
+                        return 1;
+                }
+                fprintf(stderr, "empyra-integrityd: reports are anchored in the TPM at %s (attestation key %.16s...)\n",
+                        tcti, emp_tpm_ak_hex(d.tpm));
+#else
+                fprintf(stderr, "empyra-integrityd: --tpm-tcti: built without TPM support (libtss2-dev)\n");
+                return 2;
+#endif
         }
         if (emp_integrity_secret_load(state_dir, d.secret, &err) < 0 ||
             (d.listen_fd = listen_on(d.socket_path, &err)) < 0 || drop_privileges(&err) < 0) {
@@ -551,6 +615,9 @@ int main(int argc, char **argv)
                         client_close(&d.clients[i]);
         sodium_memzero(d.secret, sizeof(d.secret));
         emp_hash_cache_free(d.cache);
+#ifdef EMP_HAVE_TSS2
+        emp_tpm_close(d.tpm);
+#endif
         struct stat st;
         if (lstat(d.socket_path, &st) == 0 && S_ISSOCK(st.st_mode))
                 unlink(d.socket_path);

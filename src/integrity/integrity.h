@@ -111,10 +111,14 @@ json_t *emp_integrity_build(const struct emp_subject_facts *s, const struct emp_
  * "empyra-integrity-key/v1\0" || app_id. sk is 64 bytes (libsodium's). */
 void emp_integrity_app_keypair(const uint8_t secret[EMP_INTEGRITY_SECRET_LEN], const char *app_id,
                                uint8_t pk[EMP_INTEGRITY_PK_LEN], uint8_t sk[64]);
-/* The signed envelope: {"format","body","public_key","signature"}; *ret is
- * malloc'd, one line without a trailing newline. */
-int emp_integrity_sign(const char *body, const uint8_t sk[64], const uint8_t pk[EMP_INTEGRITY_PK_LEN],
+/* The signed envelope: {"format","body","public_key","signature"[,"tpm"]};
+ * *ret is malloc'd, one line without a trailing newline. tpm (may be NULL)
+ * is a TPM quote over emp_integrity_message_hash(body); its reference is
+ * taken. */
+int emp_integrity_sign(const char *body, const uint8_t sk[64], const uint8_t pk[EMP_INTEGRITY_PK_LEN], json_t *tpm,
                        char **ret);
+/* sha256("empyra-integrity-report/v1\0" || body): the TPM's qualifying data. */
+void emp_integrity_message_hash(const char *body, size_t len, uint8_t out[32]);
 /* Load the machine secret from dir/secret, creating it (0600, atomically)
  * when missing; dir is created 0700. */
 int emp_integrity_secret_load(const char *dir, uint8_t secret[EMP_INTEGRITY_SECRET_LEN], struct emp_error *err);
@@ -129,16 +133,23 @@ struct emp_verify_result {
         char assurance[32];
         char app_id[128];
         char manifest_sha256[65];
+        bool tpm_anchored;   /* a TPM quote over this report checked out */
+        bool tpm_pinned;     /* ... under the attestation key the verifier pinned */
         int64_t age;         /* seconds between issued_at and now */
         char **lines;        /* human lines: what was checked, the reasons */
 };
 void emp_verify_result_free(struct emp_verify_result *r);
 /* Check one report file's text against the verifying key and the nonce the
  * verifier sent; max_age seconds of freshness (future skew of 60 s allowed).
+ * tpm_ak (128 hex digits, or NULL): the attestation key the verifier pinned;
+ * when given, the report must be TPM-anchored under it.
  * Returns 0 when it could judge (r->authentic says how), -errno otherwise. */
 int emp_integrity_verify(const char *text, size_t len, const uint8_t pk[EMP_INTEGRITY_PK_LEN],
                          const uint8_t nonce[EMP_INTEGRITY_NONCE_LEN], int64_t now, int64_t max_age,
-                         struct emp_verify_result *r);
+                         const char *tpm_ak, struct emp_verify_result *r);
+/* verify_tpm.c: a report's "tpm" section against the signed message's hash;
+ * 0, or -EINVAL with the reason in why. */
+int emp_tpm_check(json_t *tpm, const uint8_t msg_hash[32], const char *pinned_ak, char *why, size_t why_len);
 
 /* Hex helpers: 0 or -EINVAL. */
 int emp_hex_decode(const char *hex, uint8_t *out, size_t len);

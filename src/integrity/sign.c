@@ -42,12 +42,24 @@ static uint8_t *signed_message(const char *body, size_t *ret_len)
         return m;
 }
 
-int emp_integrity_sign(const char *body, const uint8_t sk[64], const uint8_t pk[EMP_INTEGRITY_PK_LEN], char **ret)
+void emp_integrity_message_hash(const char *body, size_t len, uint8_t out[32])
+{
+        crypto_hash_sha256_state h;
+        crypto_hash_sha256_init(&h);
+        crypto_hash_sha256_update(&h, (const uint8_t *)EMP_INTEGRITY_FORMAT, sizeof(EMP_INTEGRITY_FORMAT));
+        crypto_hash_sha256_update(&h, (const uint8_t *)body, len);
+        crypto_hash_sha256_final(&h, out);
+}
+
+int emp_integrity_sign(const char *body, const uint8_t sk[64], const uint8_t pk[EMP_INTEGRITY_PK_LEN], json_t *tpm,
+                       char **ret)
 {
         size_t mlen;
         _cleanup_free_ uint8_t *m = signed_message(body, &mlen);
-        if (!m)
+        if (!m) {
+                json_decref(tpm);
                 return -ENOMEM;
+        }
         uint8_t sig[crypto_sign_BYTES];
         crypto_sign_detached(sig, NULL, m, mlen, sk);
         char sig_hex[2 * crypto_sign_BYTES + 1], pk_hex[2 * EMP_INTEGRITY_PK_LEN + 1];
@@ -55,6 +67,9 @@ int emp_integrity_sign(const char *body, const uint8_t sk[64], const uint8_t pk[
         sodium_bin2hex(pk_hex, sizeof(pk_hex), pk, EMP_INTEGRITY_PK_LEN);
         json_t *env = json_pack("{s:s,s:s,s:s,s:s}", "format", EMP_INTEGRITY_FORMAT, "body", body, "public_key",
                                 pk_hex, "signature", sig_hex);
+        if (env && tpm)
+                json_object_set(env, "tpm", tpm);
+        json_decref(tpm);
         if (!env)
                 return -ENOMEM;
         char *text = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);

@@ -42,7 +42,7 @@ static void copy(char *dst, size_t len, const char *src)
 
 int emp_integrity_verify(const char *text, size_t len, const uint8_t pk[EMP_INTEGRITY_PK_LEN],
                          const uint8_t nonce[EMP_INTEGRITY_NONCE_LEN], int64_t now, int64_t max_age,
-                         struct emp_verify_result *r)
+                         const char *tpm_ak, struct emp_verify_result *r)
 {
         memset(r, 0, sizeof(*r));
         int ret = 0;
@@ -108,8 +108,22 @@ int emp_integrity_verify(const char *text, size_t len, const uint8_t pk[EMP_INTE
         const char *assurance = json_string_value(json_object_get(body, "assurance"));
         if (!assurance)
                 REJECT("format: assurance missing");
-        if (strcmp(assurance, "self_asserted") != 0)
+        if (strcmp(assurance, "tpm_anchored") == 0) {
+                uint8_t mh[32];
+                char why[256];
+                emp_integrity_message_hash(body_text, body_len, mh);
+                if (emp_tpm_check(json_object_get(env, "tpm"), mh, tpm_ak, why, sizeof(why)) < 0)
+                        REJECT("tpm: %s", why);
+                r->tpm_anchored = true;
+                r->tpm_pinned = tpm_ak != NULL;
+                if (line(r, "tpm: quote ok over this report, PCRs 0-7 (sha256), attestation key %s", tpm_ak ? "pinned"
+                                : "NOT pinned (the report's own; give --tpm-ak to anchor it)") < 0)
+                        goto nomem;
+        } else if (strcmp(assurance, "self_asserted") != 0) {
                 REJECT("assurance: %s is not supported by this verifier", assurance);
+        } else if (tpm_ak) {
+                REJECT("tpm: the report is not TPM-anchored, but an attestation key was pinned");
+        }
         copy(r->status, sizeof(r->status), status);
         copy(r->process, sizeof(r->process), json_string_value(json_object_get(verdict, "process")));
         copy(r->platform, sizeof(r->platform), json_string_value(json_object_get(verdict, "platform")));
@@ -118,7 +132,9 @@ int emp_integrity_verify(const char *text, size_t len, const uint8_t pk[EMP_INTE
         copy(r->manifest_sha256, sizeof(r->manifest_sha256),
              json_string_value(json_object_get(subject, "manifest_sha256")));
         r->authentic = true;
-        if (line(r, "assurance: %s (the machine's root could forge it)", assurance) < 0 ||
+        if (line(r, "assurance: %s%s", assurance,
+                 r->tpm_pinned ? " (anchored in the pinned TPM key)"
+                               : " (the machine's root could forge it)") < 0 ||
             line(r, "app: %s, manifest sha256 %s", r->app_id[0] ? r->app_id : "?",
                  r->manifest_sha256[0] ? r->manifest_sha256 : "unknown") < 0 ||
             line(r, "verdict: %s (process %s, platform %s)", r->status, r->process[0] ? r->process : "?",

@@ -31,7 +31,7 @@ static char *signed_report(const char *app, int64_t issued_at, const char *statu
         uint8_t pk[32], sk[64];
         emp_integrity_app_keypair(secret_a, app, pk, sk);
         char *out = NULL;
-        assert_int_equal(emp_integrity_sign(body, sk, pk, &out), 0);
+        assert_int_equal(emp_integrity_sign(body, sk, pk, NULL, &out), 0);
         return out;
 }
 
@@ -59,7 +59,7 @@ static void test_good_report_verifies(void **state)
         uint8_t pk[32];
         pk_of(secret_a, "org.example.One", pk);
         struct emp_verify_result r;
-        assert_int_equal(emp_integrity_verify(text, strlen(text), pk, nonce, NOW, 300, &r), 0);
+        assert_int_equal(emp_integrity_verify(text, strlen(text), pk, nonce, NOW, 300, NULL, &r), 0);
         assert_true(r.authentic);
         assert_string_equal(r.status, "pass");
         assert_string_equal(r.app_id, "org.example.One");
@@ -71,7 +71,7 @@ static void test_good_report_verifies(void **state)
 static void expect_rejected(const char *text, const uint8_t pk[32], const uint8_t *n, int64_t now, const char *why)
 {
         struct emp_verify_result r;
-        assert_int_equal(emp_integrity_verify(text, strlen(text), pk, n, now, 300, &r), 0);
+        assert_int_equal(emp_integrity_verify(text, strlen(text), pk, n, now, 300, NULL, &r), 0);
         assert_false(r.authentic);
         bool found = false;
         for (size_t i = 0; r.lines && r.lines[i]; i++)
@@ -101,7 +101,7 @@ static void test_rejections(void **state)
                 char keep = *c;
                 *c = *c == 'a' ? 'b' : 'a';
                 struct emp_verify_result r;
-                assert_int_equal(emp_integrity_verify(text, strlen(text), pk, nonce, NOW, 300, &r), 0);
+                assert_int_equal(emp_integrity_verify(text, strlen(text), pk, nonce, NOW, 300, NULL, &r), 0);
                 assert_false(r.authentic);
                 emp_verify_result_free(&r);
                 *c = keep;
@@ -115,7 +115,7 @@ static void test_not_passing_is_authentic(void **state)
         uint8_t pk[32];
         pk_of(secret_a, "org.example.One", pk);
         struct emp_verify_result r;
-        assert_int_equal(emp_integrity_verify(text, strlen(text), pk, nonce, NOW, 300, &r), 0);
+        assert_int_equal(emp_integrity_verify(text, strlen(text), pk, nonce, NOW, 300, NULL, &r), 0);
         assert_true(r.authentic);
         assert_string_equal(r.status, "fail");
         emp_verify_result_free(&r);
