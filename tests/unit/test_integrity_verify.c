@@ -122,6 +122,50 @@ static void test_not_passing_is_authentic(void **state)
         free(text);
 }
 
+static char *signed_with_assurance(const char *assurance, const char *tpm_json)
+{
+        char body[512];
+        snprintf(body, sizeof(body),
+                 "{\"assurance\":\"%s\",\"issued_at\":%d,\"nonce\":\"0707070000000000000000000000000000"
+                 "000000000000000000000000000000\",\"subject\":{\"app_id\":\"a.b\"},\"v\":1,"
+                 "\"verdict\":{\"platform\":\"pass\",\"process\":\"pass\",\"reasons\":[],\"status\":\"pass\"}}",
+                 assurance, NOW);
+        uint8_t pk[32], sk[64];
+        emp_integrity_app_keypair(secret_a, "a.b", pk, sk);
+        char *out = NULL;
+        assert_int_equal(emp_integrity_sign(body, sk, pk, tpm_json ? json_loads(tpm_json, 0, NULL) : NULL, &out), 0);
+        return out;
+}
+
+static void test_tpm_claims_checked(void **state)
+{
+        uint8_t pk[32];
+        pk_of(secret_a, "a.b", pk);
+        const char *ak = "4a7be3b474e684f9b50b06975424f7d77a0dd88231d1c7da376eca6839d79f52"
+                         "c33b30399c1bf4d2eb310bb322c3e4a08d9820c248da8b3ed89780a87fd9eb42";
+        /* A self-asserted report where the verifier pinned a TPM key: a downgrade. */
+        char *text = signed_with_assurance("self_asserted", NULL);
+        struct emp_verify_result r;
+        assert_int_equal(emp_integrity_verify(text, strlen(text), pk, nonce, NOW, 300, ak, &r), 0);
+        assert_false(r.authentic);
+        emp_verify_result_free(&r);
+        free(text);
+        /* tpm_anchored without a quote, or with a malformed one. */
+        text = signed_with_assurance("tpm_anchored", NULL);
+        expect_rejected(text, pk, nonce, NOW, "no TPM quote");
+        free(text);
+        text = signed_with_assurance("tpm_anchored", "{\"ak\":\"00\",\"quoted\":\"ff54\"}");
+        expect_rejected(text, pk, nonce, NOW, "malformed TPM section");
+        free(text);
+        char quote[512];
+        snprintf(quote, sizeof(quote),
+                 "{\"ak\":\"%s\",\"sig_r\":\"%064d\",\"sig_s\":\"%064d\",\"quoted\":\"ff54434780170000\","
+                 "\"pcrs\":{}}", ak, 1, 2);
+        text = signed_with_assurance("tpm_anchored", quote);
+        expect_rejected(text, pk, nonce, NOW, "not a TPM-generated quote");
+        free(text);
+}
+
 static void test_secret_created_once_private(void **state)
 {
         char dir[] = "/tmp/empyra-integ-XXXXXX";
@@ -152,6 +196,7 @@ int main(void)
                 cmocka_unit_test(test_rejections),
                 cmocka_unit_test(test_not_passing_is_authentic),
                 cmocka_unit_test(test_secret_created_once_private),
+                cmocka_unit_test(test_tpm_claims_checked),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
