@@ -145,13 +145,23 @@ static int measure(struct gather *g, const char *link, const char *name, dev_t h
         }
         if (g->s->n_files >= EMP_INTEGRITY_MAX_FILES)
                 return -E2BIG;
-        _cleanup_close_ int fd = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        /* O_PATH first: a mapped device (a GPU's /dev/dri node, say) is
+         * looked at, never opened — opening runs its driver's code. */
+        _cleanup_close_ int path_fd = open(link, O_PATH | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
         struct stat st;
         int e = 0;
-        if (fd < 0)
+        if (path_fd < 0 || fstat(path_fd, &st) < 0)
                 e = -errno;
-        else if (fstat(fd, &st) < 0)
-                e = -errno;
+        else if (!S_ISREG(st.st_mode))
+                e = 1; /* a device: listed, not hashed */
+        else {
+                char self[64];
+                snprintf(self, sizeof(self), "/proc/self/fd/%d", path_fd);
+                fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+                if (fd < 0 || fstat(fd, &st) < 0)
+                        e = -errno;
+        }
         if (e == 0) {
                 known = find_file(g->s, st.st_dev, st.st_ino);
                 if (known >= 0) {
@@ -160,11 +170,17 @@ static int measure(struct gather *g, const char *link, const char *name, dev_t h
                 }
         }
         size_t idx;
-        int r = add_file(g, name, e ? hint_dev : st.st_dev, e ? hint_ino : st.st_ino, &idx);
+        int r = add_file(g, name, e && e != 1 ? hint_dev : st.st_dev, e && e != 1 ? hint_ino : st.st_ino, &idx);
         if (r < 0)
                 return r;
         struct emp_mapped_file *f = &g->s->files[idx];
-        f->err = e ? e : hash_fd(g, fd, &st, f->sha256);
+        if (e == 1) {
+                f->device = true;
+                f->dev = st.st_dev;
+                f->ino = st.st_ino;
+                e = 0;
+        } else
+                f->err = e ? e : hash_fd(g, fd, &st, f->sha256);
         *ret = idx;
         return 0;
 }

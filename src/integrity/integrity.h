@@ -39,7 +39,8 @@ struct emp_mapped_file {
         dev_t dev;
         ino_t ino;
         int err;         /* 0, or why it could not be hashed (-EPERM, -EFBIG...) */
-        char sha256[65]; /* valid when err == 0 */
+        bool device;     /* not a regular file (a mapped device node): nothing to hash */
+        char sha256[65]; /* valid when err == 0 and !device */
 };
 
 struct emp_proc_facts {

@@ -162,8 +162,8 @@ static json_t *build_platform(const struct emp_platform_facts *p, struct verdict
 
 /* --- files ----------------------------------------------------------------- */
 
-enum match { M_UNKNOWN, M_MATCH, M_MISMATCH, M_CONTENT, M_UNLISTED };
-static const char *const match_names[] = {"unknown", "match", "mismatch", "listed_content", "unlisted"};
+enum match { M_UNKNOWN, M_MATCH, M_MISMATCH, M_CONTENT, M_UNLISTED, M_DEVICE };
+static const char *const match_names[] = {"unknown", "match", "mismatch", "listed_content", "unlisted", "device"};
 
 /* A mapped file against the manifest: the listed path's inode (resolved in
  * the sandbox) decides; failing that, identical content to a listed file. */
@@ -173,6 +173,8 @@ static enum match file_match(const struct emp_subject_facts *s, const struct emp
         *which = NULL;
         if (f->err)
                 return M_UNKNOWN;
+        if (f->device)
+                return M_DEVICE; /* a device node has no content to compare */
         for (size_t i = 0; i < s->n_listed; i++) {
                 const struct emp_listed_file *l = &s->listed[i];
                 if (l->err == 0 && l->dev == f->dev && l->ino == f->ino) {
@@ -196,7 +198,7 @@ static json_t *build_files(const struct emp_subject_facts *s)
                 const struct emp_listed_file *l;
                 enum match m = file_match(s, f, &l);
                 json_t *o = json_pack("{s:s,s:s}", "path", f->path ? f->path : "", "manifest", match_names[m]);
-                json_object_set_new(o, "sha256", f->err ? json_null() : json_string(f->sha256));
+                json_object_set_new(o, "sha256", f->err || f->device ? json_null() : json_string(f->sha256));
                 if (f->err)
                         json_object_set_new(o, "error", json_string(strerror(-f->err)));
                 if (l)

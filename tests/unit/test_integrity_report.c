@@ -208,6 +208,18 @@ static void test_caller_executable_must_be_listed(void **state)
         json_decref(w.report);
 }
 
+static void test_mapped_device_is_listed_not_unknown(void **state)
+{
+        struct world w = {0};
+        world_init(&w);
+        w.files[2] = (struct emp_mapped_file){.path = "/dev/dri/renderD128", .dev = 5, .ino = 50, .device = true};
+        assert_string_equal(verdict(&w, "process"), "pass");
+        json_t *f = json_array_get(json_object_get(json_object_get(w.report, "process"), "files"), 2);
+        assert_string_equal(json_string_value(json_object_get(f, "manifest")), "device");
+        assert_true(json_is_null(json_object_get(f, "sha256")));
+        json_decref(w.report);
+}
+
 static void test_bounds_make_unknown(void **state)
 {
         struct world w = {0};
@@ -289,6 +301,7 @@ int main(void)
                 cmocka_unit_test(test_each_tamper_fails_and_is_named),
                 cmocka_unit_test(test_caller_executable_must_be_listed),
                 cmocka_unit_test(test_bounds_make_unknown),
+                cmocka_unit_test(test_mapped_device_is_listed_not_unknown),
                 cmocka_unit_test(test_platform_facts),
                 cmocka_unit_test(test_hash_cache_only_for_root_owned_unwritable_files),
         };
