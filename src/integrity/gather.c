@@ -403,10 +403,20 @@ static int open_inside(int rootfd, const char *rel, int flags)
 
 static int read_inside(int rootfd, const char *rel, size_t max, char **ret, size_t *ret_len)
 {
-        _cleanup_close_ int fd = open_inside(rootfd, rel, O_RDONLY);
-        if (fd < 0)
-                return fd;
+        /* O_PATH first: the sandbox may have put a device or a FIFO there. */
+        _cleanup_close_ int path_fd = open_inside(rootfd, rel, O_PATH);
+        if (path_fd < 0)
+                return path_fd;
         struct stat st;
+        if (fstat(path_fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        char self[64];
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", path_fd);
+        _cleanup_close_ int fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
