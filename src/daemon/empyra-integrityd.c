@@ -38,6 +38,7 @@
 #define MAX_CLIENTS 64
 #define MAX_REQUEST 257 /* 'K' + a 255-byte app id; a nonce request is 33 */
 #define REQUEST_TIMEOUT_MS 2000
+#define ANSWER_TIMEOUT_MS 5000 /* a client that does not read loses its answer */
 /* Per caller (a sandbox, or a host uid): a burst, then one a second. */
 #define RATE_BURST 5.0 /* --rate-burst changes it (benchmarks) */
 #define RATE_PER_SEC 1.0
@@ -50,6 +51,8 @@ struct client {
         int64_t deadline;
         size_t len;
         uint8_t buf[MAX_REQUEST + 1];
+        char *out; /* the answer being written (non-blocking, from the poll loop) */
+        size_t out_len, out_off;
 };
 
 struct bucket {
@@ -183,45 +186,67 @@ static bool rate_allow(struct daemon *d, uint64_t key)
         return true;
 }
 
-static void send_all(int fd, const char *a, const char *b)
-{
-        /* The answer is small or the client reads it: bounded by SO_SNDTIMEO. */
-        int flags = fcntl(fd, F_GETFL);
-        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-        struct timeval tv = {.tv_sec = 5};
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        const char *parts[] = {a, b, "\n"};
-        for (size_t i = 0; i < 3; i++) {
-                if (!parts[i])
-                        continue;
-                size_t len = strlen(parts[i]), off = 0;
-                while (off < len) {
-                        ssize_t n = send(fd, parts[i] + off, len - off, MSG_NOSIGNAL);
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0)
-                                return;
-                        off += (size_t)n;
-                }
-        }
-}
-
 static void client_close(struct client *c)
 {
         if (c->fd >= 0)
                 close(c->fd);
         if (c->pidfd >= 0)
                 close(c->pidfd);
+        free(c->out);
         memset(c, 0, sizeof(*c));
         c->fd = c->pidfd = -1;
+}
+
+/* Write what the socket takes now; the rest when poll says it is writable.
+ * The daemon never blocks on a client that does not read. */
+static void flush(struct client *c)
+{
+        while (c->out_off < c->out_len) {
+                ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n <= 0)
+                        break;
+                c->out_off += (size_t)n;
+        }
+        client_close(c);
+}
+
+/* Queue "a" + "b" + "\n" as the answer and start writing it. */
+static void answer(struct client *c, const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = b ? strlen(b) : 0;
+        free(c->out);
+        c->out = malloc(la + lb + 1);
+        if (!c->out) {
+                client_close(c);
+                return;
+        }
+        memcpy(c->out, a, la);
+        if (lb)
+                memcpy(c->out + la, b, lb);
+        c->out[la + lb] = '\n';
+        c->out_len = la + lb + 1;
+        c->out_off = 0;
+        c->deadline = now_ms() + ANSWER_TIMEOUT_MS;
+        flush(c);
 }
 
 static void refuse(struct client *c, const char *why)
 {
         char line[1100];
         snprintf(line, sizeof(line), "error: %s", why);
-        send_all(c->fd, line, NULL);
-        client_close(c);
+        answer(c, line, NULL);
+}
+
+/* A refusal before the client has a slot: one short line, one try. */
+static void refuse_now(struct client *c, const char *why)
+{
+        refuse(c, why);
+        if (c->fd >= 0)
+                client_close(c);
 }
 
 static int report(struct daemon *d, struct client *c, struct emp_error *err, char **ret, char **ret_app)
@@ -300,7 +325,8 @@ static void serve(struct daemon *d, struct client *c)
                 if (d->verbose)
                         fprintf(stderr, "empyra-integrityd: report for %s (pid %ld) in %lld ms\n", app, (long)c->pid,
                                 (long long)(now_ms() - t0));
-                send_all(c->fd, "ok\n", text);
+                answer(c, "ok\n", text);
+                return;
         } else if (c->len > 1 && c->buf[0] == 'K') {
                 c->buf[c->len] = '\0';
                 const char *app = (const char *)c->buf + 1;
@@ -317,7 +343,8 @@ static void serve(struct daemon *d, struct client *c)
                 sodium_memzero(sk, sizeof(sk));
                 char hex[2 * EMP_INTEGRITY_PK_LEN + 1];
                 sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
-                send_all(c->fd, "ok\n", hex);
+                answer(c, "ok\n", hex);
+                return;
         } else if (c->len == 1 && c->buf[0] == 'A') {
                 if (c->sandboxed) {
                         refuse(c, "the TPM attestation key is served only outside sandboxes");
@@ -325,8 +352,7 @@ static void serve(struct daemon *d, struct client *c)
                 }
 #ifdef EMP_HAVE_TSS2
                 if (d->tpm) {
-                        send_all(c->fd, "ok\n", emp_tpm_ak_hex(d->tpm));
-                        client_close(c);
+                        answer(c, "ok\n", emp_tpm_ak_hex(d->tpm));
                         return;
                 }
 #endif
@@ -334,9 +360,7 @@ static void serve(struct daemon *d, struct client *c)
                 return;
         } else {
                 refuse(c, "malformed request (expected 'N' and a 32-byte nonce)");
-                return;
         }
-        client_close(c);
 }
 
 /* A sandbox's rate-limit key: its pid namespace, and the start time of that
@@ -371,7 +395,7 @@ static void accept_one(struct daemon *d)
         struct client tmp = {.fd = fd, .pidfd = -1};
         struct emp_error err = {0};
         if (peer_identify(fd, &tmp.pidfd, &tmp.pid, &err) < 0) {
-                refuse(&tmp, err.msg);
+                refuse_now(&tmp, err.msg);
                 return;
         }
         char path[64];
@@ -389,7 +413,7 @@ static void accept_one(struct daemon *d)
         }
         /* Refused before any work: a flood costs the flooder, not others. */
         if (!rate_allow(d, key)) {
-                refuse(&tmp, "rate limited (try again later)");
+                refuse_now(&tmp, "rate limited (try again later)");
                 return;
         }
         for (size_t i = 0; i < MAX_CLIENTS; i++)
@@ -398,7 +422,7 @@ static void accept_one(struct daemon *d)
                         d->clients[i] = tmp;
                         return;
                 }
-        refuse(&tmp, "busy (try again later)");
+        refuse_now(&tmp, "busy (try again later)");
 }
 
 static void read_request(struct daemon *d, struct client *c)
@@ -585,22 +609,31 @@ int main(int argc, char **argv)
                         if (c->fd < 0)
                                 continue;
                         if (c->deadline <= now) {
-                                refuse(c, "request timed out");
-                                continue;
+                                if (c->out)
+                                        client_close(c); /* it did not read its answer */
+                                else
+                                        refuse(c, "request timed out");
+                                if (c->fd < 0)
+                                        continue;
                         }
                         if (c->deadline < next)
                                 next = c->deadline;
                         who[n] = c;
-                        pfd[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+                        pfd[n++] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
                 }
                 int r = poll(pfd, n, (int)(next - now));
                 if (r < 0 && errno != EINTR)
                         break;
                 if (r <= 0)
                         continue;
-                for (nfds_t i = 1; i < n; i++)
-                        if (pfd[i].revents)
+                for (nfds_t i = 1; i < n; i++) {
+                        if (!pfd[i].revents || who[i]->fd != pfd[i].fd)
+                                continue;
+                        if (who[i]->out)
+                                flush(who[i]);
+                        else
                                 read_request(&d, who[i]);
+                }
                 if (pfd[0].revents & POLLIN)
                         for (int k = 0; k < 32; k++) {
                                 int before = d.listen_fd;

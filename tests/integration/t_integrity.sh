@@ -216,6 +216,15 @@ run_sb --manifest="$M" "${GRANTS[@]}" -- "$PROBE" flood 20 /run/empyra/integrity
 like "$SB_OUT" '^ok=[1-9][0-9]* limited=[1-9][0-9]* other=0$' "a flood of 20 requests: some answered, the rest rate limited"
 attest_in "$T/after.json" clean
 sb_ok "another sandbox is answered right after the flood (its own budget)" '[ "$SB_RC" -eq 0 ] && grep -q signature "$T/after.json"'
+# Connections that never send a word do not hold the daemon up.
+timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run --manifest="$M" "${GRANTS[@]}" -- "$PROBE" idle 4 /run/empyra/integrity.sock 4 \
+        </dev/null >"$T/idle.out" 2>&1 &
+IDLE=$!
+for _ in $(seq 200); do grep -q '^connected' "$T/idle.out" && break; sleep 0.05; done
+like "$(cat "$T/idle.out")" '^connected 4' "a sandbox holds 4 silent connections open"
+attest_in "$T/beside.json" clean
+sb_ok "meanwhile another sandbox gets its report" '[ "$SB_RC" -eq 0 ] && grep -q signature "$T/beside.json"'
+wait "$IDLE"
 
 kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 check "the daemon removes its socket when it stops" test ! -e "$SOCK"

@@ -8,6 +8,7 @@
  *   integrity_probe map FILE... -- CMD...  each FILE mapped read-only
  *   integrity_probe flood N SOCK           N requests at once; prints "ok=A limited=B other=C"
  *   integrity_probe raw SOCK HEX           send HEX bytes as one request; print the answer's first line
+ *   integrity_probe idle N SOCK SECONDS    hold N connections open without a word; prints "connected N"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -118,8 +119,22 @@ static int raw(const char *sock, const char *hex)
         return 0;
 }
 
+static int idle(int n, const char *sock, int seconds)
+{
+        int held = 0;
+        for (int i = 0; i < n; i++)
+                if (connect_to(sock) >= 0)
+                        held++;
+        printf("connected %d\n", held);
+        fflush(stdout);
+        sleep((unsigned)seconds);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc >= 5 && strcmp(argv[1], "idle") == 0)
+                return idle(atoi(argv[2]), argv[3], atoi(argv[4]));
         if (argc >= 4 && strcmp(argv[1], "flood") == 0)
                 return flood(atoi(argv[2]), argv[3]);
         if (argc >= 4 && strcmp(argv[1], "raw") == 0)
