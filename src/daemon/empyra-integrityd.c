@@ -71,6 +71,7 @@ struct daemon {
         struct stat self_pidns;
         bool verbose;
         double burst;
+        bool no_peerpidfd; /* --no-peerpidfd: the older kernels' path, for tests */
         struct emp_hash_cache *cache; /* hashes of root-owned files, between requests */
 #ifdef EMP_HAVE_TSS2
         struct emp_tpm *tpm; /* --tpm-tcti: reports are anchored in it */
@@ -123,7 +124,7 @@ static int start_ticks(pid_t pid, unsigned long long *ret)
  * kernel has it; else SO_PEERCRED's pid, opened as a pidfd and accepted only
  * if that process started before the connection was accepted (a pid reused
  * since then belongs to a younger process). */
-static int peer_identify(int fd, int *ret_pidfd, pid_t *ret_pid, struct emp_error *err)
+static int peer_identify(int fd, bool use_peerpidfd, int *ret_pidfd, pid_t *ret_pid, struct emp_error *err)
 {
         struct timespec boot;
         clock_gettime(CLOCK_BOOTTIME, &boot);
@@ -135,7 +136,7 @@ static int peer_identify(int fd, int *ret_pidfd, pid_t *ret_pid, struct emp_erro
                 return emp_error_set(err, -EPERM, "the caller is in a pid namespace this service cannot see");
         int pidfd = -1;
         len = sizeof(pidfd);
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
+        if (use_peerpidfd && getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
                 pid_t pid = pidfd_pid(pidfd);
                 if (pid <= 0) {
                         close(pidfd);
@@ -394,7 +395,7 @@ static void accept_one(struct daemon *d)
                 return;
         struct client tmp = {.fd = fd, .pidfd = -1};
         struct emp_error err = {0};
-        if (peer_identify(fd, &tmp.pidfd, &tmp.pid, &err) < 0) {
+        if (peer_identify(fd, !d->no_peerpidfd, &tmp.pidfd, &tmp.pid, &err) < 0) {
                 refuse_now(&tmp, err.msg);
                 return;
         }
@@ -521,6 +522,8 @@ static void usage(FILE *out)
                      "  --rate-burst N    requests a caller may make at once (default 5; then 1 a second)\n"
                      "  --tpm-tcti TCTI   anchor reports in a TPM: device:/dev/tpmrm0, swtpm:host=H,port=P, ...\n"
                      "                    (TPM-anchored reports are linkable: the attestation key is a machine identity)\n"
+                     "  --no-peerpidfd    identify callers as on kernels before 6.5 (SO_PEERCRED, pidfd_open\n"
+                     "                    and the start time), for tests\n"
                      "  --verbose         log every report and its latency to stderr\n");
 }
 
@@ -535,6 +538,7 @@ int main(int argc, char **argv)
                 {"socket", required_argument, NULL, 's'}, {"state-dir", required_argument, NULL, 'd'},
                 {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
                 {"rate-burst", required_argument, NULL, 'b'}, {"tpm-tcti", required_argument, NULL, 't'},
+                {"no-peerpidfd", no_argument, NULL, 'P'},
                 {NULL, 0, NULL, 0},
         };
         int o;
@@ -544,6 +548,7 @@ int main(int argc, char **argv)
                 case 'd': state_dir = optarg; break;
                 case 'v': d.verbose = true; break;
                 case 't': tcti = optarg; break;
+                case 'P': d.no_peerpidfd = true; break;
                 case 'b': {
                         char *end;
                         long n = strtol(optarg, &end, 10);

@@ -228,5 +228,25 @@ wait "$IDLE"
 
 kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 check "the daemon removes its socket when it stops" test ! -e "$SOCK"
-[ "$T_FAILED" -gt 0 ] && diag "daemon log:" "$(tail -20 "$T/daemon.log")"
+
+# The state dir became readable by others (chmod -R above): the daemon
+# refuses to use the secret in it.
+chmod 755 "$STATE"
+out=$("$INTEGRITYD" --socket "$T/other.sock" --state-dir "$STATE" 2>&1)
+rc=$?
+isnt "$rc" 0 "the daemon refuses a state dir others can read"
+like "$out" 'must be a directory of uid [0-9]+ with mode 0700' "... and says why"
+
+# Kernels before 6.5 have no SO_PEERPIDFD: SO_PEERCRED, pidfd_open and the
+# process start time identify the caller instead — same subject, same checks.
+"$INTEGRITYD" --socket "$SOCK" --state-dir "$T/state2" --no-peerpidfd 2>"$T/daemon2.log" &
+DPID=$!
+at_exit "kill $DPID; wait $DPID"
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+attest_in "$T/fallback.json" ptrace
+is "$(body "$T/fallback.json" 'b["subject"]["app_id"]')" "$APP" "without SO_PEERPIDFD: the caller's sandbox is still the subject"
+like "$(body "$T/fallback.json" 'b["verdict"]["reasons"]')" 'tracer: fail' "without SO_PEERPIDFD: the tamper is still detected"
+out=$("$EMPYRA" attest --socket "$SOCK" 2>&1)
+like "$out" 'not in an Empyra sandbox' "without SO_PEERPIDFD: an unsandboxed caller is still refused"
+[ "$T_FAILED" -gt 0 ] && diag "daemon log:" "$(tail -20 "$T/daemon.log")" "second daemon log:" "$(tail -20 "$T/daemon2.log" 2>/dev/null)"
 done_testing
