@@ -58,12 +58,11 @@ static void sha256_hex(const uint8_t d[crypto_hash_sha256_BYTES], char out[65])
 }
 
 /* Hash an open regular file within the request's budget. */
-static int hash_fd(struct gather *g, int fd, const struct stat *st, char out[65])
+static int hash_fd(struct gather *g, int fd, const struct stat *st, bool root_only, char out[65])
 {
         if (!S_ISREG(st->st_mode))
                 return -EINVAL;
-        struct statfs fs;
-        bool cacheable = g->cache && fstatfs(fd, &fs) == 0 && emp_hash_cacheable(st, (long)fs.f_type);
+        bool cacheable = g->cache && root_only;
         if (cacheable && emp_hash_cache_get(g->cache, st, out))
                 return 0;
         if ((uint64_t)st->st_size > g->hash_budget) {
@@ -179,25 +178,37 @@ static int measure(struct gather *g, const char *link, const char *name, dev_t h
                 f->dev = st.st_dev;
                 f->ino = st.st_ino;
                 e = 0;
-        } else
-                f->err = e ? e : hash_fd(g, fd, &st, f->sha256);
+        } else if (e) {
+                f->err = e;
+        } else {
+                struct statfs fs;
+                f->root_only = fstatfs(fd, &fs) == 0 && emp_hash_cacheable(&st, (long)fs.f_type);
+                f->err = hash_fd(g, fd, &st, f->root_only, f->sha256);
+        }
         *ret = idx;
         return 0;
 }
 
-static int push_map(struct emp_proc_facts *pr, size_t idx, size_t *cap)
+static int push_map(struct emp_proc_facts *pr, size_t idx, bool exec, size_t *cap)
 {
         for (size_t i = 0; i < pr->n_maps; i++)
-                if (pr->maps[i] == idx)
+                if (pr->maps[i] == idx) {
+                        pr->maps_exec[i] |= exec;
                         return 0;
+                }
         if (pr->n_maps == *cap) {
                 size_t nc = *cap ? 2 * *cap : 32;
                 size_t *n = realloc(pr->maps, nc * sizeof(*n));
                 if (!n)
                         return -ENOMEM;
                 pr->maps = n;
+                bool *x = realloc(pr->maps_exec, nc * sizeof(*x));
+                if (!x)
+                        return -ENOMEM;
+                pr->maps_exec = x;
                 *cap = nc;
         }
+        pr->maps_exec[pr->n_maps] = exec;
         pr->maps[pr->n_maps++] = idx;
         return 0;
 }
@@ -250,7 +261,7 @@ static int read_maps(struct gather *g, pid_t pid, struct emp_proc_facts *pr)
                         pr->maps_truncated = true;
                         continue;
                 }
-                if (r < 0 || (r = push_map(pr, idx, &cap)) < 0)
+                if (r < 0 || (r = push_map(pr, idx, perms[2] == 'x', &cap)) < 0)
                         return r;
         }
         return 0;

@@ -40,6 +40,7 @@ struct emp_mapped_file {
         ino_t ino;
         int err;         /* 0, or why it could not be hashed (-EPERM, -EFBIG...) */
         bool device;     /* not a regular file (a mapped device node): nothing to hash */
+        bool root_only;  /* only root can change it (emp_hash_cacheable): a system file */
         char sha256[65]; /* valid when err == 0 and !device */
 };
 
@@ -62,6 +63,7 @@ struct emp_proc_facts {
         int exe_err;
         size_t exe; /* index into the subject's files */
         size_t *maps; /* indexes into the subject's files */
+        bool *maps_exec; /* per entry of maps: mapped executable */
         size_t n_maps;
         bool maps_truncated; /* hit EMP_INTEGRITY_MAX_FILES */
 };

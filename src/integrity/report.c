@@ -199,6 +199,8 @@ static json_t *build_files(const struct emp_subject_facts *s)
                 enum match m = file_match(s, f, &l);
                 json_t *o = json_pack("{s:s,s:s}", "path", f->path ? f->path : "", "manifest", match_names[m]);
                 json_object_set_new(o, "sha256", f->err || f->device ? json_null() : json_string(f->sha256));
+                if (!f->err && !f->device)
+                        json_object_set_new(o, "system", json_boolean(f->root_only));
                 if (f->err)
                         json_object_set_new(o, "error", json_string(strerror(-f->err)));
                 if (l)
@@ -213,24 +215,34 @@ static json_t *build_files(const struct emp_subject_facts *s)
 static void file_check(const struct emp_subject_facts *s, const struct emp_proc_facts *pr, json_t *checks,
                        struct verdict *v)
 {
-        unsigned mismatch = 0, unknown = 0;
-        const char *bad = NULL;
+        unsigned mismatch = 0, unknown = 0, foreign = 0;
+        const char *bad = NULL, *alien = NULL;
         const char *unk = NULL;
         int unk_err = 0;
         for (size_t k = 0; k <= pr->n_maps; k++) {
                 size_t idx;
+                bool exec;
                 if (k == pr->n_maps) {
                         if (pr->exe_err)
                                 continue;
                         idx = pr->exe;
-                } else
+                        exec = true;
+                } else {
                         idx = pr->maps[k];
+                        exec = pr->maps_exec && pr->maps_exec[k];
+                }
                 const struct emp_mapped_file *f = &s->files[idx];
                 const struct emp_listed_file *l;
                 enum match m = file_match(s, f, &l);
                 if (m == M_MISMATCH) {
                         mismatch++;
                         bad = bad ? bad : l->path;
+                } else if (m == M_UNLISTED && exec && !f->root_only) {
+                        /* Code from a file a user could have written that the
+                         * manifest does not list: an injected library. System
+                         * files only root can change are reported, not judged. */
+                        foreign++;
+                        alien = alien ? alien : f->path;
                 } else if (m == M_UNKNOWN) {
                         unknown++;
                         if (!unk) {
@@ -242,6 +254,12 @@ static void file_check(const struct emp_subject_facts *s, const struct emp_proc_
         if (mismatch)
                 check(checks, v, "mapped_files", EMP_CHECK_FAIL,
                       "%u mapped file(s) differ from the manifest's sha256, e.g. %s", mismatch, bad);
+        else if (foreign && s->n_listed)
+                check(checks, v, "mapped_files", EMP_CHECK_FAIL,
+                      "%u executable file(s) a user could change are not in the manifest, e.g. %s", foreign, alien);
+        else if (foreign)
+                check(checks, v, "mapped_files", EMP_CHECK_UNKNOWN,
+                      "the manifest lists no files: code from %s (a user could change it) cannot be judged", alien);
         else if (pr->maps_err)
                 check(checks, v, "mapped_files", EMP_CHECK_UNKNOWN, "maps unreadable: %s", errstr(pr->maps_err));
         else if (unknown)
@@ -427,6 +445,7 @@ void emp_subject_facts_free(struct emp_subject_facts *s)
                 free(s->procs[i].ld_audit);
                 free(s->procs[i].first_bad_map);
                 free(s->procs[i].maps);
+                free(s->procs[i].maps_exec);
         }
         free(s->procs);
         for (size_t i = 0; i < s->n_files; i++)

@@ -173,6 +173,25 @@ else
         skip "an unmodified mapped file matches the manifest (needs root)"
 fi
 
+# A library the manifest does not list, in a file a user could change, loaded
+# as code (what dlopen does): an injected library.
+EVIL=$T/evil.so
+cp "$PRELOAD" "$EVIL"
+chmod a+r "$EVIL"
+if is_root; then chown 65534:65534 "$EVIL"; fi
+attest_in "$T/evil.json" mapx "$EVIL"
+if is_root; then
+        is "$(body "$T/evil.json" 'b["verdict"]["process"]')" fail "unlisted code from a user-changeable file fails the process verdict"
+        like "$(body "$T/evil.json" 'b["verdict"]["reasons"]')" "mapped_files: fail: 1 executable file\\(s\\) a user could change are not in the manifest, e.g. $EVIL" \
+                "the reason names the injected library"
+        attest_in "$T/sys.json" mapx "$PRELOAD"
+        is "$(body "$T/sys.json" 'b["verdict"]["process"]')" pass "the same library from the system (only root can change it) passes"
+else
+        isnt "$(body "$T/evil.json" 'b["verdict"]["process"]')" pass "unlisted user code: never pass (unknown to an unprivileged daemon)"
+        skip "the injected library is named (needs root: map_files)"
+        skip "a system library mapped as code passes (needs root: map_files)"
+fi
+
 # --- libempyra-attest: a game linked against the library --------------------------
 if [ -x "$PROBES/attest_client" ]; then
         n=$(nonce)

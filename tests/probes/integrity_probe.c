@@ -6,6 +6,7 @@
  *   integrity_probe anonexec -- CMD...     an anonymous PROT_EXEC mapping made now
  *   integrity_probe ptrace -- CMD...       a child of ours, ptrace-attached (SEIZE)
  *   integrity_probe map FILE... -- CMD...  each FILE mapped read-only
+ *   integrity_probe mapx FILE... -- CMD... each FILE mapped read+execute (code, as dlopen would)
  *   integrity_probe flood N SOCK           N requests at once; prints "ok=A limited=B other=C"
  *   integrity_probe raw SOCK HEX           send HEX bytes as one request; print the answer's first line
  *   integrity_probe idle N SOCK SECONDS    hold N connections open without a word; prints "connected N"
@@ -159,13 +160,14 @@ int main(int argc, char **argv)
                         return perror("mmap"), 1;
                 return run(cmd);
         }
-        if (strcmp(mode, "map") == 0 && dd >= 3) {
+        if ((strcmp(mode, "map") == 0 || strcmp(mode, "mapx") == 0) && dd >= 3) {
+                int prot = strcmp(mode, "mapx") == 0 ? PROT_READ | PROT_EXEC : PROT_READ;
                 for (int i = 2; i < dd; i++) {
                         int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
                         struct stat st;
                         if (fd < 0 || fstat(fd, &st) < 0)
                                 return perror(argv[i]), 1;
-                        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+                        void *p = mmap(NULL, (size_t)st.st_size, prot, MAP_PRIVATE, fd, 0);
                         if (p == MAP_FAILED)
                                 return perror("mmap"), 1;
                         close(fd);

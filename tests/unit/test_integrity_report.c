@@ -45,7 +45,7 @@ static void world_init(struct world *w)
         strcpy(w->files[0].sha256, HASH_A);
         w->files[1] = (struct emp_mapped_file){.path = "/lib.so", .dev = 1, .ino = 11};
         strcpy(w->files[1].sha256, HASH_B);
-        w->files[2] = (struct emp_mapped_file){.path = "/usr/lib/libc.so.6", .dev = 2, .ino = 20};
+        w->files[2] = (struct emp_mapped_file){.path = "/usr/lib/libc.so.6", .dev = 2, .ino = 20, .root_only = true};
         strcpy(w->files[2].sha256, HASH_C);
         for (int i = 0; i < 2; i++) {
                 struct emp_proc_facts *p = &w->procs[i];
@@ -184,6 +184,26 @@ static void test_each_tamper_fails_and_is_named(void **state)
         json_decref(w.report);
 }
 
+static void test_unlisted_user_code_fails(void **state)
+{
+        struct world w = {0};
+        world_init(&w);
+        static bool exec1[1] = {true};
+        w.files[1].root_only = false;
+        strcpy(w.files[1].sha256, HASH_C); /* /lib.so: not the listed content... */
+        w.files[1].ino = 77;               /* ... nor the listed inode: unlisted */
+        w.procs[1].maps_exec = exec1;
+        assert_string_equal(verdict(&w, "process"), "fail");
+        assert_true(reason_has(&w, "1 executable file(s) a user could change are not in the manifest, e.g. /lib.so"));
+        /* Mapped read-only (data), or a system file: reported, not judged. */
+        exec1[0] = false;
+        assert_string_equal(verdict(&w, "process"), "pass");
+        exec1[0] = true;
+        w.files[1].root_only = true;
+        assert_string_equal(verdict(&w, "process"), "pass");
+        json_decref(w.report);
+}
+
 static void test_caller_executable_must_be_listed(void **state)
 {
         struct world w = {0};
@@ -300,6 +320,7 @@ int main(void)
                 cmocka_unit_test(test_nothing_known_is_unknown_never_pass),
                 cmocka_unit_test(test_each_tamper_fails_and_is_named),
                 cmocka_unit_test(test_caller_executable_must_be_listed),
+                cmocka_unit_test(test_unlisted_user_code_fails),
                 cmocka_unit_test(test_bounds_make_unknown),
                 cmocka_unit_test(test_mapped_device_is_listed_not_unknown),
                 cmocka_unit_test(test_platform_facts),
