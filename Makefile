@@ -122,12 +122,19 @@ $(BUILD)/fuzz_audit_verify: tests/fuzz/fuzz_audit_verify.c $(AUDIT_SRC) $(COMMON
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)
+$(BUILD)/fuzz_api: tests/fuzz/fuzz_api.c src/gateway/api.c src/gateway/broker_path.c src/gateway/dns.c $(POLICY_SRC) \
+                   $(COMMON_SRC) \
+                   $(MANIFEST_SRC)
+	@mkdir -p $(BUILD)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson glib-2.0)
 $(BUILD)/fuzz_integrity_report: tests/fuzz/fuzz_integrity_report.c src/integrity/verify.c src/integrity/verify_tpm.c \
                                 src/integrity/sign.c $(COMMON_SRC)
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)
-fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store $(BUILD)/fuzz_audit_verify $(BUILD)/fuzz_integrity_report
+fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store $(BUILD)/fuzz_audit_verify $(BUILD)/fuzz_api \
+      $(BUILD)/fuzz_integrity_report
 
 deps:
 	@sh tools/install-deps.sh
@@ -145,6 +152,7 @@ bench: deps all
 	sh bench/launch
 	sh bench/compile
 	bash bench/frame-deadline
+	bash bench/broker
 	$(MAKE) tests
 	sh bench/attest
 

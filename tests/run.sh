@@ -94,6 +94,7 @@ echo "== fuzzing the parsers"
 fuzz fuzz_manifest 30 tests/fuzz/corpus
 fuzz fuzz_policy_store 20 tests/fuzz/corpus_policy
 fuzz fuzz_audit_verify 20 tests/fuzz/corpus_audit
+fuzz fuzz_api 20 tests/fuzz/corpus_api
 fuzz fuzz_integrity_report 20 tests/fuzz/corpus_integrity
 
 rm -rf "$STAGE"

@@ -32,6 +32,7 @@ static uint32_t scmp_action(enum emp_sc_action a)
         case EMP_SC_ALLOW: return SCMP_ACT_ALLOW;
         case EMP_SC_EPERM: return SCMP_ACT_ERRNO(EPERM);
         case EMP_SC_EAFNOSUPPORT: return SCMP_ACT_ERRNO(EAFNOSUPPORT);
+        case EMP_SC_NOTIFY: return SCMP_ACT_NOTIFY;
         default: return SCMP_ACT_ERRNO(ENOSYS);
         }
 }

@@ -165,3 +165,5 @@ int audit_rotate(struct emp_audit *a, struct emp_error *err);
 int audit_rotation_repair(int dirfd, const struct audit_pos *genesis, bool *ret_changed);
 
 int64_t audit_now_usec(void);
+/* journal.c: send the head just recorded to the systemd journal, if any. */
+void audit_journal_head(const struct audit_pos *head);

@@ -223,8 +223,10 @@ int emp_audit_flush(struct emp_audit *a, struct emp_error *err)
         if (r == 0 && !audit_pos_equal(&a->head, &a->last)) {
                 what = AUDIT_HEAD;
                 r = audit_state_write(a->dirfd, AUDIT_STATE_HEAD, a->key, &a->last);
-                if (r == 0)
+                if (r == 0) {
                         a->head = a->last;
+                        audit_journal_head(&a->head);
+                }
         }
         if (r < 0) {
                 a->deadline = audit_now_usec() + EMP_AUDIT_FLUSH_DELAY_USEC;

@@ -20,6 +20,8 @@ int cmd_perms(int argc, char **argv);
 int cmd_decide(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_prompt(int argc, char **argv);
+int cmd_net(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 void cli_usage(FILE *out);
 

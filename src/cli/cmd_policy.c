@@ -4,10 +4,12 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_call.h"
 #include "cli.h"
+#include "common/cleanup.h"
 
 /* Split argv into positional words and the --json / --for=1h flags. */
 static int words(int argc, char **argv, const char **w, int max, bool *json, const char **scope)
@@ -64,6 +66,20 @@ int cmd_perms(int argc, char **argv)
         return r;
 }
 
+/* "filesystem:~/X" as a shell user means it: the invoking user's home. The
+ * daemon only takes absolute paths. Returns a malloc'd name, or NULL. */
+static char *expand_home(const char *perm)
+{
+        const char *home = getenv("HOME");
+        char *out = NULL;
+        if (strncmp(perm, "filesystem:~/", 13) == 0 && home && home[0] == '/') {
+                if (asprintf(&out, "filesystem:%s/%s", strcmp(home, "/") ? home : "", perm + 13) < 0)
+                        return NULL;
+                return out;
+        }
+        return strdup(perm);
+}
+
 int cmd_decide(int argc, char **argv)
 {
         const char *w[2], *scope = "always";
@@ -72,8 +88,11 @@ int cmd_decide(int argc, char **argv)
                 fprintf(stderr, "Usage: empyra %s ID PERMISSION [--for=1h] [--json]\n", argv[0]);
                 return 2;
         }
+        _cleanup_free_ char *perm = expand_home(w[1]);
+        if (!perm)
+                return 1;
         json_t *reply = cli_api_call(argv[0], "io.empyra.Policy.Set",
-                                     json_pack("{s:s, s:s, s:s, s:s}", "app", w[0], "permission", w[1], "decision",
+                                     json_pack("{s:s, s:s, s:s, s:s}", "app", w[0], "permission", perm, "decision",
                                                argv[0], "scope", scope));
         if (!reply)
                 return 1;
@@ -92,8 +111,13 @@ int cmd_reset(int argc, char **argv)
                 return 2;
         }
         json_t *params = json_pack("{s:s}", "app", w[0]);
-        if (n == 2)
-                json_object_set_new(params, "permission", json_string(w[1]));
+        _cleanup_free_ char *perm = n == 2 ? expand_home(w[1]) : NULL;
+        if (n == 2 && !perm) {
+                json_decref(params);
+                return 1;
+        }
+        if (perm)
+                json_object_set_new(params, "permission", json_string(perm));
         json_t *reply = cli_api_call("reset", "io.empyra.Policy.Reset", params);
         if (!reply)
                 return 1;

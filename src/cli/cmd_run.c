@@ -24,8 +24,8 @@ static void run_usage(FILE *out)
               "  --app=ID               app id (reverse-DNS); default local.<basename>\n"
               "  --manifest=FILE        permissions from a Flatpak-style manifest; flags add to it\n"
               "  --share=network|ipc    --unshare=network|ipc\n"
-              "                         (until the network gateway exists, --share=network keeps\n"
-              "                         the host's network namespace)\n"
+              "                         network: connections go through empyrad's gateway, decided per\n"
+              "                         destination (the app's own namespace has only loopback)\n"
               "  --socket=wayland|x11|pulseaudio|session-bus|system-bus|ssh-auth  --nosocket=NAME\n"
               "  --device=dri|input|kvm|all  --nodevice=NAME\n"
               "  --filesystem=SPEC      host | home | xdg-download[/SUB] | ~/PATH | /PATH,\n"
@@ -34,7 +34,8 @@ static void run_usage(FILE *out)
               "  --allow=FEATURE        multiarch (i386 programs) | nested (namespaces inside) | devel\n"
               "  --memory=SIZE --pids=N --cpu-weight=N    resource limits (cgroup)\n"
               "  --focus                start focused: this app gets the CPU (see empyra focus)\n"
-              "  --files=static         file mode; brokered needs empyrad (not in this build)\n"
+              "  --files=static|brokered  static: the mount view is the whole file policy (default);\n"
+              "                         brokered: host files outside it are asked for through empyrad\n"
               "  --identity=anonymous|host   default anonymous\n"
               "  --allow-weaker=MECH    accept running without MECH (landlock, cgroup) and say so\n"
               "  --verbose              print the sandbox before starting the program\n"
@@ -163,11 +164,6 @@ static int build_manifest(struct run_args *a, struct emp_manifest *m)
                 }
                 free(m->app_id);
                 m->app_id = strdup(a->app);
-        }
-        if (m->files == EMP_FILES_BROKERED) {
-                fprintf(stderr, "empyra: files=brokered: brokered file mode needs empyrad, which is not part of "
-                                "this build; use files=static\n");
-                return -1;
         }
         return 0;
 }

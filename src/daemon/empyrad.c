@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "gateway/daemon.h"
+#include "gateway/prompts.h"
 
 int main(int argc, char **argv)
 {
@@ -17,7 +18,14 @@ int main(int argc, char **argv)
                        EMPYRAD_VERSION);
                 return 0;
         }
-        struct emp_daemon d = {.lock_fd = -1, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1};
+        struct emp_daemon d = {.lock_fd = -1, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1, .wake_fd = -1,
+                               .passed_fds = {-1, -1}};
+        pthread_mutex_init(&d.lock, NULL);
+        d.prompt_timeout_ms = EMP_PROMPT_TIMEOUT_MS;
+        /* Test hook: the suite cannot wait 30 s per timeout case. */
+        const char *t = getenv("EMPYRA_TEST_PROMPT_TIMEOUT_MS");
+        if (t && atoi(t) > 0)
+                d.prompt_timeout_ms = atoi(t);
         struct emp_error err = {0};
         emp_policy_store_init(&d.store);
         if (emp_dirs_init(&d.dirs) < 0) {
@@ -27,6 +35,15 @@ int main(int argc, char **argv)
         if (asprintf(&d.socket_path, "%s/empyrad.sock", d.dirs.runtime) < 0 ||
             asprintf(&d.lock_path, "%s/empyrad.lock", d.dirs.runtime) < 0)
                 return 1;
+        /* The broker never serves Empyra's own files, by name or real path. */
+        const char *own[] = {d.dirs.config, d.dirs.state, d.dirs.data, d.dirs.runtime};
+        size_t k = 0;
+        for (size_t i = 0; i < 4; i++) {
+                d.never[k++] = strdup(own[i]);
+                char *real = realpath(own[i], NULL);
+                if (real)
+                        d.never[k++] = real;
+        }
         int r = emp_daemon_run(&d, &err);
         if (r < 0)
                 fprintf(stderr, "empyrad: %s\n", err.msg);
@@ -34,6 +51,8 @@ int main(int argc, char **argv)
                 emp_audit_close(d.audit, NULL);
         emp_screensaver_free(d.screensaver);
         emp_policy_store_free(&d.store);
+        for (size_t i = 0; i < 8 && d.never[i]; i++)
+                free(d.never[i]);
         free(d.socket_path);
         free(d.lock_path);
         emp_dirs_free(&d.dirs);

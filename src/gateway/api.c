@@ -80,6 +80,14 @@ int emp_api_reply(json_t *params, char **ret, size_t *ret_len)
         return dump_with_nul(o, ret, ret_len);
 }
 
+int emp_api_event(json_t *params, char **ret, size_t *ret_len)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "parameters", params ? params : json_object());
+        json_object_set_new(o, "continues", json_true());
+        return dump_with_nul(o, ret, ret_len);
+}
+
 int emp_api_error(const char *error, const char *message, char **ret, size_t *ret_len)
 {
         json_t *o = json_object();

@@ -39,6 +39,8 @@ void emp_api_request_free(struct emp_api_request *req);
 
 /* Serialise a reply (steals params/error params) as text + NUL into *ret. */
 int emp_api_reply(json_t *params, char **ret, size_t *ret_len);
+/* One of a stream of replies (Prompts.Watch): {"parameters":..., "continues": true}. */
+int emp_api_event(json_t *params, char **ret, size_t *ret_len);
 int emp_api_error(const char *error, const char *message, char **ret, size_t *ret_len);
 /* A request message text (for clients). */
 int emp_api_format_request(const char *method, json_t *params, char **ret, size_t *ret_len);

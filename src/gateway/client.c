@@ -68,7 +68,7 @@ static int spawn_daemon(const char *log_path, struct emp_error *err)
         return 0;
 }
 
-static int connect_or_start(bool start, struct emp_error *err)
+int emp_client_connect(bool start, struct emp_error *err)
 {
         struct emp_dirs dirs;
         if (emp_dirs_init(&dirs) < 0)
@@ -102,7 +102,7 @@ static int connect_or_start(bool start, struct emp_error *err)
         return emp_error_errno(err, fd, "empyrad did not start (socket %s)", path);
 }
 
-static int read_reply(int fd, json_t **ret, struct emp_error *err)
+int emp_client_read_message(int fd, json_t **ret, struct emp_error *err)
 {
         _cleanup_free_ char *buf = malloc(EMP_API_MAX_MESSAGE + 1);
         size_t len = 0;
@@ -131,21 +131,53 @@ static int read_reply(int fd, json_t **ret, struct emp_error *err)
         }
 }
 
-static int client_call(bool start, const char *method, json_t *params, json_t **ret_reply, char **ret_error,
-                       struct emp_error *err)
+/* One message, with the fds (n_fds, at most 2) riding on its first byte. */
+static int send_message(int fd, const char *msg, size_t len, const int *fds, size_t n_fds)
+{
+        struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
+        union {
+                char buf[CMSG_SPACE(2 * sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (n_fds > 2)
+                return -EINVAL;
+        if (n_fds > 0) {
+                memset(&u, 0, sizeof(u));
+                mh.msg_control = u.buf;
+                mh.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+                memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
+        }
+        while (iov.iov_len > 0) {
+                ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                iov.iov_base = (char *)iov.iov_base + n;
+                iov.iov_len -= (size_t)n;
+                mh.msg_control = NULL; /* the fds went with the first part */
+                mh.msg_controllen = 0;
+        }
+        return 0;
+}
+
+int emp_client_call_on(int fd, const char *method, json_t *params, const int *fds, size_t n_fds,
+                       json_t **ret_reply, char **ret_error, struct emp_error *err)
 {
         _cleanup_free_ char *msg = NULL;
         size_t len = 0;
         int r = emp_api_format_request(method, params, &msg, &len);
         if (r < 0)
                 return r;
-        _cleanup_close_ int fd = connect_or_start(start, err);
-        if (fd < 0)
-                return fd;
-        if (write(fd, msg, len) != (ssize_t)len)
-                return emp_error_errno(err, -errno, "sending to empyrad");
+        if ((r = send_message(fd, msg, len, fds, n_fds)) < 0)
+                return emp_error_errno(err, r, "sending to empyrad");
         json_t *o = NULL;
-        if ((r = read_reply(fd, &o, err)) < 0)
+        if ((r = emp_client_read_message(fd, &o, err)) < 0)
                 return r;
         json_t *e = json_object_get(o, "error");
         json_t *p = json_object_get(o, "parameters");
@@ -153,6 +185,17 @@ static int client_call(bool start, const char *method, json_t *params, json_t **
         *ret_reply = p ? json_incref(p) : json_object();
         json_decref(o);
         return 0;
+}
+
+static int client_call(bool start, const char *method, json_t *params, json_t **ret_reply, char **ret_error,
+                       struct emp_error *err)
+{
+        _cleanup_close_ int fd = emp_client_connect(start, err);
+        if (fd < 0) {
+                json_decref(params);
+                return fd;
+        }
+        return emp_client_call_on(fd, method, params, NULL, 0, ret_reply, ret_error, err);
 }
 
 int emp_client_call(const char *method, json_t *params, json_t **ret_reply, char **ret_error, struct emp_error *err)

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "api.h"
+#include "broker.h"
 #include "daemon.h"
+#include "prompts.h"
 #include "launcher/focus.h"
 #include "manifest/manifest.h"
 #include "policy/permission.h"
@@ -44,7 +46,8 @@ static void m_apps_list(struct emp_daemon *d, json_t *params, struct emp_method_
                 json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:b}", "app", apps[i].app_id, "pid",
                                                      (int)apps[i].pid, "cgroup", apps[i].cpu_dir, "focused",
                                                      focused && strcmp(focused, apps[i].app_id) == 0));
-        out->reply = json_pack("{s:o}", "apps", arr);
+        /* Brokered sandboxes are known here even without a cgroup of their own. */
+        out->reply = json_pack("{s:o, s:o}", "apps", arr, "brokered", emp_broker_list(d));
         free(focused);
         emp_focus_list_free(apps, n);
 }
@@ -267,9 +270,12 @@ static void m_audit_read(struct emp_daemon *d, json_t *params, struct emp_method
                 fail(out, EMP_API_ERR_FAILED, "reading the audit log failed");
                 return;
         }
+        bool network = json_is_true(json_object_get(params, "network"));
         json_t *arr = json_array();
         struct emp_audit_entry e;
         while (emp_audit_reader_next(r, &e) > 0) {
+                if (network && !e.address)
+                        continue; /* "network": only the gateway's connections */
                 json_t *o = json_loadb(e.line, e.line_len, 0, NULL);
                 if (o)
                         json_array_append_new(arr, o);
@@ -295,6 +301,108 @@ static void m_audit_verify(struct emp_daemon *d, json_t *params, struct emp_meth
                                (json_int_t)res.lines, "reason", res.reason);
 }
 
+/* ---- broker and prompts ---- */
+
+static bool inside_path(const char *s)
+{
+        return s && s[0] == '/' && strlen(s) < 4096;
+}
+
+/* A launcher hands over its sandbox's seccomp listener (SCM_RIGHTS). */
+static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        const char *app = param_app(params, out);
+        const char *instance = json_string_value(json_object_get(params, "instance"));
+        json_t *pid = json_object_get(params, "pid");
+        const char *home_inside = json_string_value(json_object_get(params, "home_inside"));
+        const char *home_host = json_string_value(json_object_get(params, "home_host"));
+        if (!app)
+                return;
+        if (!instance || !*instance || strlen(instance) > 64 || !json_is_integer(pid) || json_integer_value(pid) < 2 ||
+            json_integer_value(pid) > 0x7fffffff || !inside_path(home_inside) || !inside_path(home_host)) {
+                fail(out, EMP_API_ERR_PARAMS, "\"instance\", \"pid\", \"home_inside\" and \"home_host\" are required");
+                return;
+        }
+        if (d->passed_fds[0] < 0) {
+                fail(out, EMP_API_ERR_PARAMS, "the seccomp listener must come with the message (SCM_RIGHTS)");
+                return;
+        }
+        json_t *rules_j = json_object_get(params, "net_rules");
+        const char *provider = json_string_value(json_object_get(params, "provider"));
+        if ((rules_j && (!json_is_array(rules_j) || json_array_size(rules_j) > 1024)) ||
+            (provider && emp_net_provider_validate(provider, &(struct emp_error){0}) < 0)) {
+                fail(out, EMP_API_ERR_PARAMS, "\"net_rules\" must be a list of rules and \"provider\" direct, none "
+                                              "or socks5://HOST:PORT");
+                return;
+        }
+        size_t n_rules = rules_j ? json_array_size(rules_j) : 0;
+        char **rules = calloc(n_rules + 1, sizeof(char *));
+        if (!rules) {
+                fail(out, EMP_API_ERR_FAILED, "out of memory");
+                return;
+        }
+        for (size_t i = 0; i < n_rules; i++) {
+                rules[i] = (char *)json_string_value(json_array_get(rules_j, i));
+                if (!rules[i]) {
+                        free(rules);
+                        fail(out, EMP_API_ERR_PARAMS, "\"net_rules\" must hold strings");
+                        return;
+                }
+        }
+        struct emp_broker_attach info = {app, instance, (pid_t)json_integer_value(pid), home_inside, home_host,
+                                         json_is_true(json_object_get(params, "network")), provider ? provider : "direct",
+                                         rules, -1};
+        struct emp_error err = {0};
+        int listener = d->passed_fds[0];
+        d->passed_fds[0] = -1;
+        /* The resolver's socket, bound in the app's own namespace (shared=network). */
+        info.dns_fd = d->passed_fds[1];
+        d->passed_fds[1] = -1;
+        int r = emp_broker_attach(d, listener, &info, &err);
+        free(rules);
+        if (r < 0) {
+                fail(out, r == -EINVAL ? EMP_API_ERR_PARAMS : EMP_API_ERR_FAILED, err.msg);
+                return;
+        }
+        out->reply = json_pack("{s:I}", "brokered", (json_int_t)emp_broker_count(d));
+}
+
+static void m_prompts_list(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        (void)params;
+        out->reply = json_pack("{s:o, s:I}", "prompts", emp_prompts_list(d), "watchers", (json_int_t)d->n_watchers);
+}
+
+static void m_prompts_answer(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        json_t *id = json_object_get(params, "id");
+        const char *dec = json_string_value(json_object_get(params, "decision"));
+        const char *scope_s = json_string_value(json_object_get(params, "scope"));
+        enum emp_decision decision;
+        enum emp_scope scope = EMP_SCOPE_ONCE;
+        if (!json_is_integer(id) || json_integer_value(id) < 1) {
+                fail(out, EMP_API_ERR_PARAMS, "\"id\" must be a prompt id");
+                return;
+        }
+        if (!dec || emp_decision_from_str(dec, &decision) < 0 || decision == EMP_DECISION_ASK) {
+                fail(out, EMP_API_ERR_PARAMS, "\"decision\" must be allow or deny");
+                return;
+        }
+        if (scope_s && emp_scope_from_str(scope_s, &scope) < 0) {
+                fail(out, EMP_API_ERR_PARAMS, "\"scope\" must be once, until-exit, 1h or always");
+                return;
+        }
+        struct emp_error err = {0};
+        int r = emp_prompts_answer(d, (uint64_t)json_integer_value(id), decision, scope, &err);
+        if (r == -ENOENT)
+                fail(out, EMP_API_ERR_NOT_FOUND, "no such pending prompt (answered, timed out or never asked)");
+        else if (r < 0)
+                fail(out, EMP_API_ERR_PARAMS, err.msg);
+        else
+                out->reply = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)json_integer_value(id), "decision", dec,
+                                       "scope", emp_scope_str(scope));
+}
+
 static const struct {
         const char *name;
         void (*run)(struct emp_daemon *d, json_t *params, struct emp_method_result *out);
@@ -310,6 +418,9 @@ static const struct {
         {"io.empyra.Policy.Reset", m_policy_reset},
         {"io.empyra.Audit.Read", m_audit_read},
         {"io.empyra.Audit.Verify", m_audit_verify},
+        {"io.empyra.Broker.Attach", m_broker_attach},
+        {"io.empyra.Prompts.List", m_prompts_list},
+        {"io.empyra.Prompts.Answer", m_prompts_answer},
 };
 
 void emp_methods_dispatch(struct emp_daemon *d, const char *method, json_t *params, struct emp_method_result *out)

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,17 +18,23 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "broker.h"
 #include "common/cleanup.h"
+#include "common/fdpass.h"
 #include "common/fs.h"
 #include "daemon.h"
 #include "launcher/focus.h"
 #include "methods.h"
 #include "peer.h"
+#include "prompts.h"
 
-struct client {
+struct emp_client {
         int fd;
+        bool watcher; /* answers prompts: gets them as they come */
         struct emp_api_reader reader;
+        struct emp_client *next;
 };
+#define client emp_client
 
 static int open_lock(struct emp_daemon *d, struct emp_error *err)
 {
@@ -70,6 +78,13 @@ static void client_close(struct emp_daemon *d, struct client *c)
 {
         epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
+        for (struct client **pp = &d->clients; *pp; pp = &(*pp)->next)
+                if (*pp == c) {
+                        *pp = c->next;
+                        break;
+                }
+        if (c->watcher)
+                d->n_watchers--;
         free(c);
         d->n_clients--;
 }
@@ -96,6 +111,36 @@ struct dispatch_ctx {
         struct client *c;
 };
 
+void emp_server_broadcast(struct emp_daemon *d, json_t *event)
+{
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        if (emp_api_event(event, &out, &len) < 0)
+                return;
+        for (struct client *c = d->clients; c; c = c->next)
+                if (c->watcher)
+                        client_send(c, out, len); /* a UI too slow to read loses its prompts, not us */
+}
+
+void emp_daemon_wake(struct emp_daemon *d)
+{
+        uint64_t one = 1;
+        if (write(d->wake_fd, &one, sizeof(one)) < 0) {
+                /* only fails when the counter is full: the loop is awake anyway */
+        }
+}
+
+/* Prompts.Watch: this connection answers prompts from now on; it gets the
+ * pending ones now and each new one as it comes. */
+static void start_watching(struct emp_daemon *d, struct client *c, char **out, size_t *out_len)
+{
+        if (!c->watcher) {
+                c->watcher = true;
+                d->n_watchers++;
+        }
+        emp_api_event(json_pack("{s:o}", "prompts", emp_prompts_list(d)), out, out_len);
+}
+
 static int handle_message(const char *msg, size_t len, void *ctx_)
 {
         struct dispatch_ctx *ctx = ctx_;
@@ -105,6 +150,9 @@ static int handle_message(const char *msg, size_t len, void *ctx_)
         size_t out_len = 0;
         if (emp_api_parse_request(msg, len, &req, &err) < 0) {
                 emp_api_error(EMP_API_ERR_INVALID, err.msg, &out, &out_len);
+        } else if (strcmp(req.method, "io.empyra.Prompts.Watch") == 0) {
+                start_watching(ctx->d, ctx->c, &out, &out_len);
+                emp_api_request_free(&req);
         } else {
                 struct emp_method_result res = {0};
                 emp_methods_dispatch(ctx->d, req.method, req.params, &res);
@@ -120,11 +168,21 @@ static int handle_message(const char *msg, size_t len, void *ctx_)
 static void client_readable(struct emp_daemon *d, struct client *c)
 {
         char buf[16384];
-        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        int passed[EMP_MAX_PASSED_FDS];
+        ssize_t n = emp_recv_with_fds(c->fd, buf, sizeof(buf), passed);
+        if (n == -EAGAIN || n == -EINTR)
                 return;
         struct dispatch_ctx ctx = {d, c};
-        if (n <= 0 || emp_api_reader_feed(&c->reader, buf, (size_t)n, handle_message, &ctx) < 0) {
+        /* fds are for the message they came with (Broker.Attach); unclaimed, they are closed. */
+        for (size_t i = 0; i < EMP_MAX_PASSED_FDS; i++)
+                d->passed_fds[i] = passed[i];
+        int r = n > 0 ? emp_api_reader_feed(&c->reader, buf, (size_t)n, handle_message, &ctx) : -1;
+        for (size_t i = 0; i < EMP_MAX_PASSED_FDS; i++) {
+                if (d->passed_fds[i] >= 0)
+                        close(d->passed_fds[i]);
+                d->passed_fds[i] = -1;
+        }
+        if (n <= 0 || r < 0) {
                 if (n > 0 && c->reader.len >= EMP_API_MAX_MESSAGE) {
                         _cleanup_free_ char *out = NULL;
                         size_t len = 0;
@@ -162,6 +220,8 @@ static void accept_client(struct emp_daemon *d)
                 free(c);
                 return;
         }
+        c->next = d->clients;
+        d->clients = c;
         d->n_clients++;
 }
 
@@ -205,6 +265,12 @@ int emp_daemon_run(struct emp_daemon *d, struct emp_error *err)
                 emp_screensaver_sync(d->screensaver, focused);
         free(focused);
         signal(SIGXFSZ, SIG_IGN); /* a full disk fails a write; it must not kill us */
+        /* Each brokered app holds a connection, a listener and a root fd here. */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &nofile);
+        }
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
@@ -214,31 +280,57 @@ int emp_daemon_run(struct emp_daemon *d, struct emp_error *err)
         signal(SIGPIPE, SIG_IGN);
         d->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
         d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (d->signal_fd < 0 || d->epoll_fd < 0)
+        d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (d->signal_fd < 0 || d->epoll_fd < 0 || d->wake_fd < 0)
                 return emp_error_errno(err, -errno, "event loop setup");
         if ((r = epoll_add(d->epoll_fd, d->listen_fd, &d->listen_fd)) < 0 ||
-            (r = epoll_add(d->epoll_fd, d->signal_fd, &d->signal_fd)) < 0)
+            (r = epoll_add(d->epoll_fd, d->signal_fd, &d->signal_fd)) < 0 ||
+            (r = epoll_add(d->epoll_fd, d->wake_fd, &d->wake_fd)) < 0)
                 return emp_error_errno(err, r, "event loop setup");
+        int prompt_timeout = -1;
         while (!d->stopping) {
                 struct epoll_event ev[16];
-                /* Audit lines become durable within a second (batched fsync). */
-                int n = epoll_wait(d->epoll_fd, ev, 16, emp_audit_flush_timeout_ms(d->audit));
+                /* Audit lines become durable within a second (batched fsync);
+                 * prompts end at their deadline. */
+                pthread_mutex_lock(&d->lock);
+                int timeout = emp_audit_flush_timeout_ms(d->audit);
+                pthread_mutex_unlock(&d->lock);
+                if (prompt_timeout >= 0 && (timeout < 0 || prompt_timeout < timeout))
+                        timeout = prompt_timeout;
+                int n = epoll_wait(d->epoll_fd, ev, 16, timeout);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return emp_error_errno(err, -errno, "epoll_wait");
+                pthread_mutex_lock(&d->lock);
                 if (emp_audit_flush_timeout_ms(d->audit) == 0)
                         emp_audit_flush(d->audit, NULL);
                 for (int i = 0; i < n; i++) {
-                        if (ev[i].data.ptr == &d->listen_fd)
+                        if (ev[i].data.ptr == &d->listen_fd) {
                                 accept_client(d);
-                        else if (ev[i].data.ptr == &d->signal_fd)
+                        } else if (ev[i].data.ptr == &d->signal_fd) {
                                 d->stopping = true;
-                        else
+                        } else if (ev[i].data.ptr == &d->wake_fd) {
+                                uint64_t v;
+                                if (read(d->wake_fd, &v, sizeof(v)) < 0) {
+                                        /* EAGAIN: a spurious wake-up */
+                                }
+                        } else {
                                 client_readable(d, ev[i].data.ptr);
+                        }
                 }
+                emp_broker_reap(d);
+                prompt_timeout = emp_prompts_tick(d);
+                pthread_mutex_unlock(&d->lock);
         }
-        /* Clean shutdown: the socket goes first so clients start a new one. */
+        /* Clean shutdown: the socket goes first so clients start a new one;
+         * launchers hand their listeners to it. Pending prompts end as deny. */
         unlink(d->socket_path);
+        pthread_mutex_lock(&d->lock);
+        emp_prompts_deny_all(d);
+        pthread_mutex_unlock(&d->lock);
+        emp_broker_stop_all(d);
+        while (d->clients)
+                client_close(d, d->clients);
         return emp_audit_close(TAKE_PTR(d->audit), err);
 }

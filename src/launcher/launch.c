@@ -4,7 +4,9 @@
  * privilege, applies Landlock and seccomp, and becomes init. */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,16 +14,21 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker_link.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "focus.h"
 #include "gateway/client.h"
 #include "common/cleanup.h"
+#include "common/fdpass.h"
 #include "idmap.h"
 #include "init.h"
 #include "landlock.h"
@@ -29,7 +36,9 @@
 #include "sandbox.h"
 #include "seccomp.h"
 
-enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4 };
+/* Fixed fds in the child: the go pipe, the status pipe and (brokered mode)
+ * the socket the seccomp listener leaves by. */
+enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = 5 };
 
 static int loopback_up(struct emp_error *err)
 {
@@ -44,6 +53,19 @@ static int loopback_up(struct emp_error *err)
         if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
                 return emp_error_errno(err, -errno, "network namespace: bringing lo up");
         return 0;
+}
+
+static int resolver_socket(struct emp_error *err)
+{
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = htonl(0x7f000035)};
+        if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                int e = -errno;
+                if (s >= 0)
+                        close(s);
+                return emp_error_errno(err, e, "network gateway: binding the resolver on 127.0.0.53:53");
+        }
+        return s;
 }
 
 static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
@@ -68,15 +90,39 @@ static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
                 if (r < 0)
                         return r;
         }
+        /* The gateway's resolver listens on the app's own loopback
+         * (resolv.conf says 127.0.0.53): bound here, while binding port 53
+         * is still allowed, and handed to empyrad with the listener. */
+        int dns = -1;
+        if (sb->network && (dns = resolver_socket(err)) < 0)
+                return dns;
         r = emp_caps_drop_and_switch(sb->ids.app_uid, sb->ids.app_gid, sb->ids.host_root, err);
         /* pid 1 is not the app: the app must not be able to ptrace it. */
         if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 r = emp_error_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
         if (r == 0 && ruleset >= 0)
                 r = emp_landlock_enforce(TAKE_FD(ruleset), err);
-        if (r == 0)
-                r = emp_seccomp_install(sb->seccomp_variant, err);
-        return r;
+        if (r < 0 || !(sb->brokered || sb->network)) {
+                if (dns >= 0)
+                        close(dns);
+                return r < 0 ? r : emp_seccomp_install(sb->seccomp_variant, NULL, err);
+        }
+        /* Brokered: the listener leaves at once for the launcher, which hands
+         * it to empyrad; nothing in the sandbox keeps it. */
+        int listener = -1;
+        if ((r = emp_seccomp_install(sb->seccomp_variant, &listener, err)) < 0) {
+                if (dns >= 0)
+                        close(dns);
+                return r;
+        }
+        r = emp_fd_send(CHILD_BROKER_FD, listener);
+        close(listener);
+        if (r == 0 && dns >= 0)
+                r = emp_fd_send(CHILD_BROKER_FD, dns);
+        if (dns >= 0)
+                close(dns);
+        close(CHILD_BROKER_FD);
+        return r < 0 ? emp_error_errno(err, r, "seccomp: handing the listener to the launcher") : 0;
 }
 
 __attribute__((noreturn)) static void child_main(struct emp_sandbox *sb)
@@ -105,7 +151,7 @@ __attribute__((noreturn)) static void child_main(struct emp_sandbox *sb)
 
 /* Child side of clone(): move the pipe ends to fixed low numbers and close everything else the launcher inherited (the
  * user's shell may have passed any fd) before doing any work. */
-__attribute__((noreturn)) static void child_start(struct emp_sandbox *sb, int go_rd, int status_wr)
+__attribute__((noreturn)) static void child_start(struct emp_sandbox *sb, int go_rd, int status_wr, int broker_wr)
 {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 _exit(125);
@@ -113,10 +159,13 @@ __attribute__((noreturn)) static void child_start(struct emp_sandbox *sb, int go
          * already sit on them. */
         int parked_go = fcntl(go_rd, F_DUPFD_CLOEXEC, CHILD_STATUS_FD + 1);
         int parked_status = fcntl(status_wr, F_DUPFD_CLOEXEC, CHILD_STATUS_FD + 1);
+        int parked_broker = broker_wr >= 0 ? fcntl(broker_wr, F_DUPFD_CLOEXEC, CHILD_BROKER_FD + 1) : -1;
         if (parked_go < 0 || parked_status < 0 || dup3(parked_go, CHILD_GO_FD, O_CLOEXEC) < 0 ||
             dup3(parked_status, CHILD_STATUS_FD, O_CLOEXEC) < 0)
                 _exit(125);
-        int next = CHILD_STATUS_FD + 1;
+        if (broker_wr >= 0 && (parked_broker < 0 || dup3(parked_broker, CHILD_BROKER_FD, O_CLOEXEC) < 0))
+                _exit(125);
+        int next = (broker_wr >= 0 ? CHILD_BROKER_FD : CHILD_STATUS_FD) + 1;
         syscall(SYS_close_range, (unsigned)next, ~0u, 0u);
         child_main(sb);
 }
@@ -183,11 +232,46 @@ static int join_focus(struct emp_sandbox *sb, struct emp_error *err)
         return emp_focus_apply(sb->dirs.runtime, NULL, err);
 }
 
-static int supervise(pid_t child, int status_rd)
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* empyrad went away: trapped calls wait (killably) until a new one takes the
+ * listener; after EMP_BROKER_ORPHAN_SECONDS without one the app ends. Returns
+ * the poll timeout to use next. */
+static int broker_watch(struct emp_broker_link *link, pid_t child, int64_t *lost_at)
+{
+        if (link->conn >= 0)
+                return -1;
+        struct emp_error err = {0};
+        if (emp_broker_link_reattach(link, &err) == 0) {
+                fprintf(stderr, "empyra: a new empyrad took over the app's broker\n");
+                emp_broker_link_kick(child);
+                *lost_at = 0;
+                return -1;
+        }
+        if (now_ms() - *lost_at >= EMP_BROKER_ORPHAN_SECONDS * 1000) {
+                fprintf(stderr, "empyra: no empyrad answered for %d s (%s): ending the app, whose trapped calls "
+                                "would otherwise wait forever\n",
+                        EMP_BROKER_ORPHAN_SECONDS, err.msg);
+                kill(child, SIGKILL);
+                *lost_at = INT64_MAX / 2; /* said once; now wait for the exit */
+                return -1;
+        }
+        return 250;
+}
+
+static int supervise(pid_t child, int status_rd, struct emp_broker_link *link)
 {
         sigset_t set;
         emp_forward_sigset(&set);
         sigaddset(&set, SIGCHLD);
+        _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+        int64_t lost_at = 0;
+        int timeout = -1;
         for (;;) {
                 int st;
                 pid_t p = waitpid(child, &st, WNOHANG);
@@ -201,11 +285,59 @@ static int supervise(pid_t child, int status_rd)
                                 fprintf(stderr, "empyra: sandbox init killed by signal %d\n", WTERMSIG(st));
                         return 125;
                 }
-                siginfo_t si;
-                int sig = sigwaitinfo(&set, &si);
-                if (sig > 0 && sig != SIGCHLD && si.si_code != SI_KERNEL)
-                        kill(child, sig);
+                struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = link ? link->conn : -1, .events = POLLIN}};
+                int n = poll(pfd, 2, timeout);
+                if (n < 0 && errno != EINTR)
+                        return perror("empyra: poll"), 125;
+                if (n > 0 && (pfd[0].revents & POLLIN)) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && si.ssi_signo != SIGCHLD &&
+                            si.ssi_code != SI_KERNEL)
+                                kill(child, (int)si.ssi_signo);
+                }
+                /* empyrad never writes unasked: readable means it closed. */
+                if (n > 0 && pfd[1].revents) {
+                        fprintf(stderr, "empyra: empyrad went away; the app's trapped calls wait for a new one\n");
+                        emp_broker_link_lost(link);
+                        lost_at = now_ms();
+                }
+                if (link && lost_at && lost_at < INT64_MAX / 2)
+                        timeout = broker_watch(link, child, &lost_at);
         }
+}
+
+/* Brokered mode: receive the listener from the sandbox's pid 1 and give it to
+ * empyrad; the link keeps our duplicate. */
+static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, int broker_rd, pid_t child,
+                         struct emp_error *err)
+{
+        int listener = -1, dns = -1;
+        int r = emp_fd_recv(broker_rd, &listener);
+        if (r == -EPIPE)
+                return -ECHILD; /* setup failed inside; the child said why */
+        if (r < 0)
+                return emp_error_errno(err, r, "seccomp: receiving the listener from the sandbox");
+        if (sb->network && (r = emp_fd_recv(broker_rd, &dns)) < 0) {
+                close(listener);
+                return r == -EPIPE ? -ECHILD : emp_error_errno(err, r, "receiving the resolver socket");
+        }
+        char instance[32];
+        snprintf(instance, sizeof(instance), "%d", (int)getpid());
+        json_t *rules = json_array();
+        for (size_t i = 0; sb->manifest->net_rules && sb->manifest->net_rules[i]; i++)
+                json_array_append_new(rules, json_string(sb->manifest->net_rules[i]));
+        const char *provider = sb->manifest->net_provider ? sb->manifest->net_provider : "direct";
+        json_t *attach = json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:b, s:b, s:o, s:s}", "app", sb->app_id, "instance",
+                                   instance, "pid", (int)child, "home_inside", sb->home_inside, "home_host",
+                                   sb->dirs.home, "anonymous", sb->identity == EMP_IDENTITY_ANONYMOUS, "files",
+                                   sb->brokered, "network", sb->network, "net_rules", rules, "provider", provider);
+        if (!attach) {
+                close(listener);
+                if (dns >= 0)
+                        close(dns);
+                return emp_error_set(err, -ENOMEM, "out of memory");
+        }
+        return emp_broker_link_attach(link, listener, dns, attach, err);
 }
 
 int emp_sandbox_run(struct emp_sandbox *sb)
@@ -220,6 +352,21 @@ int emp_sandbox_run(struct emp_sandbox *sb)
                                 "has none; the mount view alone limits file access\n");
         if (sb->verbose)
                 emp_sandbox_print(sb, stderr);
+        struct emp_broker_link link;
+        emp_broker_link_init(&link);
+        int broker[2] = {-1, -1};
+        bool gateway = sb->brokered || sb->network;
+        const char *why = sb->brokered ? "files=brokered" : "shared=network";
+        if (gateway) {
+                if (emp_broker_link_connect(&link, &err) < 0) {
+                        fprintf(stderr, "empyra: %s: %s\n", why, err.msg);
+                        return 125;
+                }
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, broker) < 0) {
+                        emp_broker_link_free(&link);
+                        return perror("empyra: socketpair"), 125;
+                }
+        }
         int go[2], status[2];
         if (pipe2(go, O_CLOEXEC) < 0)
                 return perror("empyra: pipe"), 125;
@@ -235,9 +382,11 @@ int emp_sandbox_run(struct emp_sandbox *sb)
 
         pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)sb->ns_flags | SIGCHLD, NULL, NULL, NULL, NULL);
         if (child == 0)
-                child_start(sb, go[0], status[1]);
+                child_start(sb, go[0], status[1], broker[1]);
         close(go[0]);
         close(status[1]);
+        if (broker[1] >= 0)
+                close(broker[1]);
         int code = 125;
         if (child < 0) {
                 int e = errno;
@@ -269,7 +418,15 @@ int emp_sandbox_run(struct emp_sandbox *sb)
         }
         close(go[1]);
         go[1] = -1;
-        code = supervise(child, status[0]);
+        if (gateway && (r = broker_attach(sb, &link, broker[0], child, &err)) < 0) {
+                if (r != -ECHILD) {
+                        fprintf(stderr, "empyra: %s: %s\n", why, err.msg);
+                        kill(child, SIGKILL);
+                }
+                waitpid(child, NULL, 0);
+                goto out;
+        }
+        code = supervise(child, status[0], gateway ? &link : NULL);
 out:
         if (sb->focus_entry) {
                 emp_focus_unregister(sb->focus_entry);
@@ -279,6 +436,9 @@ out:
         if (go[1] >= 0)
                 close(go[1]);
         close(status[0]);
+        if (broker[0] >= 0)
+                close(broker[0]);
+        emp_broker_link_free(&link);
         sigprocmask(SIG_SETMASK, &old, NULL);
         return code;
 }

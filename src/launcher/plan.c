@@ -186,13 +186,11 @@ static int plan_etc(struct emp_sandbox *sb, bool network)
                 return -ENOMEM;
         if (asprintf(&s, "%s\n", sb->machine_id) < 0 || (r = add_file(sb, "/etc/machine-id", s, 0444)) < 0)
                 return -ENOMEM;
-        if (network) {
-                /* Often a symlink into /run, which the sandbox does not have:
-                 * bind the file it resolves to. */
-                char real[PATH_MAX];
-                if (realpath("/etc/resolv.conf", real))
-                        ADD(EMP_MNT_BIND, real, "/etc/resolv.conf", EMP_MNT_F_RO | EMP_MNT_F_OPTIONAL, 0);
-        }
+        /* The app's resolver is the gateway, on the app's own loopback
+         * (empyrad answers there); no search domains: they name the host's
+         * network. */
+        if (network && (r = add_file(sb, "/etc/resolv.conf", strdup("nameserver 127.0.0.53\n"), 0644)) < 0)
+                return r;
         return 0;
 }
 
@@ -597,13 +595,20 @@ int emp_sandbox_plan(struct emp_sandbox *sb, struct emp_error *err)
         unsigned shared = emp_bits(m->shared, m->noshared);
         unsigned features = emp_bits(m->features, m->nofeatures);
         unsigned devices = emp_bits(m->devices, m->nodevices);
-        sb->ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS;
-        if (!(shared & EMP_SHARE_NETWORK))
-                sb->ns_flags |= CLONE_NEWNET;
+        /* Always a network namespace of its own (loopback only): with
+         * shared=network the app reaches further only through the gateway,
+         * which connects for it (DESIGN.md §5). */
+        sb->ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET;
+        sb->network = shared & EMP_SHARE_NETWORK;
         if (!(shared & EMP_SHARE_IPC))
                 sb->ns_flags |= CLONE_NEWIPC;
         sb->seccomp_variant = ((features & EMP_FEATURE_MULTIARCH) ? EMP_SECCOMP_MULTIARCH : 0) |
                               ((features & EMP_FEATURE_NESTED) ? EMP_SECCOMP_NESTED : 0);
+        sb->brokered = m->files == EMP_FILES_BROKERED;
+        if (sb->brokered)
+                sb->seccomp_variant |= EMP_SECCOMP_BROKERED;
+        if (sb->network)
+                sb->seccomp_variant |= EMP_SECCOMP_NETWORK;
         if (emp_landlock_abi() < 1) {
                 if (!(sb->allow_weaker & EMP_WEAK_LANDLOCK))
                         return emp_error_set(err, -EOPNOTSUPP,

@@ -89,6 +89,8 @@ struct emp_sandbox {
         char **envp;
 
         unsigned seccomp_variant;
+        bool brokered;       /* files=brokered: path opens trap to empyrad */
+        bool network;        /* shared=network: connect traps to the gateway */
         unsigned weakened;   /* EMP_WEAK_* actually given up */
         char **notes;        /* verbose notes: skipped grants, weakened mechanisms */
         struct emp_cgroup *cgroup;

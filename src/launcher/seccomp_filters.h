@@ -3,8 +3,8 @@
 #pragma once
 #include <linux/filter.h>
 
-/* Variants are the bitmask of EMP_SECCOMP_MULTIARCH and EMP_SECCOMP_NESTED. */
-#define EMP_SECCOMP_VARIANT_COUNT 4u
+/* Variants are the bitmask of EMP_SECCOMP_MULTIARCH, _NESTED, _BROKERED and _NETWORK. */
+#define EMP_SECCOMP_VARIANT_COUNT 16u
 
 struct emp_seccomp_filter {
         const struct sock_filter *insns;

@@ -22,6 +22,8 @@
 #define NESTED_BY_ARG(n, w) RULE(n, EMP_SC_BY_ARG, EMP_SC_NESTED_ALLOW, w)
 #define I386_ALLOW(n, w) RULE(n, EMP_SC_ALLOW, EMP_SC_I386_ONLY, w)
 #define I386_DENY(n, w) RULE(n, EMP_SC_EPERM, EMP_SC_I386_ONLY, w)
+/* Path opens: trapped to the broker in brokered file mode (DESIGN.md §5). */
+#define BROKERED(n, w) RULE(n, EMP_SC_ALLOW, EMP_SC_BROKER_NOTIFY, w)
 #define I386_NESTED(n, w) RULE(n, EMP_SC_EPERM, EMP_SC_I386_ONLY | EMP_SC_NESTED_ALLOW, w)
 
 /* Syscalls this table leaves out get the default ENOSYS.  That includes the
@@ -42,10 +44,12 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         ALLOW("preadv2", "fd I/O with per-call flags"),
         ALLOW("pwritev2", "fd I/O with per-call flags"),
         ALLOW("lseek", "file offset"),
-        ALLOW("open", "opening files; the mount view and Landlock decide what exists"),
-        ALLOW("openat", "opening files; the mount view and Landlock decide what exists"),
-        ALLOW("openat2", "openat with RESOLVE_* scoping; glibc and systemd use it"),
-        ALLOW("creat", "old spelling of open(O_CREAT)"),
+        BROKERED("open", "opening files; the mount view and Landlock decide what exists"),
+        BROKERED("openat", "opening files; the mount view and Landlock decide what exists"),
+        /* Brokered mode answers ENOSYS: its RESOLVE_* flags and struct are more
+         * than the broker reads, and callers fall back to openat. */
+        RULE("openat2", EMP_SC_ALLOW, EMP_SC_BROKER_ENOSYS, "openat with RESOLVE_* scoping; glibc and systemd use it"),
+        BROKERED("creat", "old spelling of open(O_CREAT)"),
         ALLOW("close", "fd lifetime"),
         ALLOW("close_range", "closing inherited fds before exec"),
         ALLOW("dup", "fd duplication"),
@@ -325,7 +329,9 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         /* --- sockets: which families exist is decided at socket()/socketpair() --- */
         BY_ARG("socket", "AF_UNIX, AF_INET, AF_INET6 only"),
         BY_ARG("socketpair", "AF_UNIX, AF_INET, AF_INET6 only"),
-        ALLOW("connect", "sockets (the gateway decides where they lead)"),
+        /* With shared=network the app's network namespace has only its own
+         * loopback; connect traps to the gateway, which connects for it. */
+        RULE("connect", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets (the gateway decides where they lead)"),
         ALLOW("accept", "sockets"),
         ALLOW("accept4", "sockets"),
         ALLOW("bind", "sockets"),
@@ -548,6 +554,12 @@ enum emp_sc_action emp_seccomp_rule_action(const struct emp_seccomp_rule *r, uns
 {
         if ((r->flags & EMP_SC_NESTED_ALLOW) && (variant & EMP_SECCOMP_NESTED))
                 return EMP_SC_ALLOW;
+        if ((r->flags & EMP_SC_BROKER_NOTIFY) && (variant & EMP_SECCOMP_BROKERED))
+                return EMP_SC_NOTIFY;
+        if ((r->flags & EMP_SC_BROKER_ENOSYS) && (variant & EMP_SECCOMP_BROKERED))
+                return EMP_SC_ENOSYS;
+        if ((r->flags & EMP_SC_NET_NOTIFY) && (variant & EMP_SECCOMP_NETWORK))
+                return EMP_SC_NOTIFY;
         return (enum emp_sc_action)r->action;
 }
 
@@ -562,6 +574,7 @@ struct emp_seccomp_counts emp_seccomp_count(unsigned variant)
                 case EMP_SC_ALLOW: c.allowed++; break;
                 case EMP_SC_EPERM: c.eperm++; break;
                 case EMP_SC_BY_ARG: c.by_arg++; break;
+                case EMP_SC_NOTIFY: c.notify++; break;
                 default: c.enosys++; break;
                 }
         }
@@ -591,10 +604,13 @@ int emp_seccomp_describe(unsigned variant, char *buf, size_t size)
         labels_join("ioctl", EMP_SC_EPERM, tty, sizeof(tty));
         labels_join("socket", EMP_SC_ALLOW, families, sizeof(families));
         bool multiarch = variant & EMP_SECCOMP_MULTIARCH, nested = variant & EMP_SECCOMP_NESTED;
+        char trapped[48] = "";
+        if (c.notify)
+                snprintf(trapped, sizeof(trapped), "%u trapped to the broker, ", c.notify);
         return snprintf(buf, size,
-                        "default-deny (ENOSYS), %u allowed, %u EPERM, %u by argument, %s, "
+                        "default-deny (ENOSYS), %u allowed, %s%u EPERM, %u by argument, %s, "
                         "x32 denied, %s denied, sockets %s%s, %s",
-                        c.allowed, c.eperm, c.by_arg,
+                        c.allowed, trapped, c.eperm, c.by_arg,
                         multiarch ? "x86_64 + i386" : "x86_64 only (i386 denied)", tty, families,
                         multiarch ? " (i386 socketcall unfiltered)" : "",
                         nested ? "nested namespaces and mounts allowed" : "no new namespaces, no mounts");

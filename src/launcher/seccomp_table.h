@@ -13,11 +13,15 @@ enum emp_sc_action {
         EMP_SC_EPERM,        /* known dangerous: refused so the program sees a policy, not a gap */
         EMP_SC_EAFNOSUPPORT, /* refused socket family (argument rules only) */
         EMP_SC_BY_ARG,       /* decided by one argument: see emp_seccomp_arg_rules */
+        EMP_SC_NOTIFY,       /* trapped to empyrad's broker (brokered files, network gateway) */
 };
 
 enum emp_sc_flags {
         EMP_SC_NESTED_ALLOW = 1u << 0, /* ALLOW instead when the variant has EMP_SECCOMP_NESTED */
         EMP_SC_I386_ONLY = 1u << 1,    /* only in the i386 table: part of EMP_SECCOMP_MULTIARCH */
+        EMP_SC_BROKER_NOTIFY = 1u << 2, /* NOTIFY instead when the variant has EMP_SECCOMP_BROKERED */
+        EMP_SC_BROKER_ENOSYS = 1u << 3, /* ENOSYS instead when the variant has EMP_SECCOMP_BROKERED */
+        EMP_SC_NET_NOTIFY = 1u << 4,    /* NOTIFY instead when the variant has EMP_SECCOMP_NETWORK */
 };
 
 struct emp_seccomp_rule {
@@ -58,11 +62,12 @@ const struct emp_seccomp_rule *emp_seccomp_rule_find(const char *name);
 const struct emp_seccomp_arg_rule *emp_seccomp_arg_rule_find(const char *name);
 /* Whether the rule is part of a variant (i386-only rules need MULTIARCH). */
 bool emp_seccomp_rule_in_variant(const struct emp_seccomp_rule *r, unsigned variant);
-/* The rule's action in a variant (NESTED turns NESTED_ALLOW rules into ALLOW). */
+/* The rule's action in a variant (NESTED turns NESTED_ALLOW rules into ALLOW;
+ * BROKERED turns BROKER_NOTIFY rules into NOTIFY and BROKER_ENOSYS into ENOSYS). */
 enum emp_sc_action emp_seccomp_rule_action(const struct emp_seccomp_rule *r, unsigned variant);
 
 struct emp_seccomp_counts {
-        unsigned allowed, eperm, by_arg, enosys;
+        unsigned allowed, eperm, by_arg, enosys, notify;
 };
 struct emp_seccomp_counts emp_seccomp_count(unsigned variant);
 /* The one-line description of a variant; snprintf's return convention. */

@@ -111,6 +111,9 @@ int emp_manifest_apply_flag(struct emp_manifest *m, const char *flag, const char
 /* Effective bits: granted minus revoked. */
 static inline unsigned emp_bits(unsigned grant, unsigned revoke) { return grant & ~revoke; }
 
+/* A provider= value: direct, none or socks5://HOST:PORT. 0 or -EINVAL (why set). */
+int emp_net_provider_validate(const char *s, struct emp_error *why);
+
 /* Helpers shared with the CLI. */
 int emp_parse_size(const char *s, uint64_t *ret); /* "4G", "512M", "100000" */
 bool emp_app_id_valid(const char *id);           /* reverse-DNS, Flatpak's rules */

@@ -56,7 +56,6 @@ int emp_cpu_weight_parse(const char *s, uint32_t *ret, struct emp_error *why);
 int emp_files_mode_parse(const char *s, enum emp_files_mode *ret, struct emp_error *why);
 int emp_app_id_check(const char *s, struct emp_error *why);
 int emp_command_check(const char *s, struct emp_error *why);
-int emp_net_provider_validate(const char *s, struct emp_error *why);
 int emp_net_rule_parse(const char *s, char **ret, struct emp_error *why);  /* normalised */
 int emp_integrity_parse(const char *s, char **ret, struct emp_error *why); /* lower-case hex */
 

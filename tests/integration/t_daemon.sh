@@ -11,9 +11,14 @@ SOCK=$RUNTIME/empyrad.sock
 
 # Live empyrad processes of this user (an exited one may linger as a zombie
 # until its new parent reaps it: not counted).
+# (only ours: one started for another runtime directory is someone else's)
 daemon_pids() {
         local p
         for p in $(pgrep -u "$(id -u)" -x empyrad); do
+                if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+                        tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" ||
+                                continue
+                fi
                 case "$(ps -o stat= -p "$p" 2>/dev/null)" in Z* | "") ;; *) echo "$p" ;; esac
         done | sort
 }

@@ -31,7 +31,13 @@
 
 static const unsigned all_variants[] = {
         0, EMP_SECCOMP_MULTIARCH, EMP_SECCOMP_NESTED, EMP_SECCOMP_MULTIARCH | EMP_SECCOMP_NESTED,
+        EMP_SECCOMP_BROKERED, EMP_SECCOMP_BROKERED | EMP_SECCOMP_MULTIARCH,
+        EMP_SECCOMP_BROKERED | EMP_SECCOMP_NESTED,
+        EMP_SECCOMP_BROKERED | EMP_SECCOMP_MULTIARCH | EMP_SECCOMP_NESTED,
+        EMP_SECCOMP_NETWORK, EMP_SECCOMP_NETWORK | EMP_SECCOMP_MULTIARCH,
+        EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED | EMP_SECCOMP_MULTIARCH | EMP_SECCOMP_NESTED,
 };
+#define N_VARIANTS (sizeof(all_variants) / sizeof(all_variants[0]))
 
 /* DESIGN.md §5's "always denied" list. */
 static const char *const always_denied[] = {
@@ -59,6 +65,7 @@ static uint32_t expected_ret(enum emp_sc_action action)
         case EMP_SC_ALLOW: return RET_ALLOW;
         case EMP_SC_EPERM: return RET_ERRNO(EPERM);
         case EMP_SC_EAFNOSUPPORT: return RET_ERRNO(EAFNOSUPPORT);
+        case EMP_SC_NOTIFY: return SECCOMP_RET_USER_NOTIF;
         default: return RET_ERRNO(ENOSYS);
         }
 }
@@ -209,7 +216,7 @@ static void expect_action(const char *name, unsigned variant, enum emp_sc_action
 
 static void test_dangerous_are_eperm(void **state)
 {
-        for (size_t v = 0; v < 4; v++) {
+        for (size_t v = 0; v < N_VARIANTS; v++) {
                 unsigned variant = all_variants[v];
                 bool nested = variant & EMP_SECCOMP_NESTED;
                 for (size_t i = 0; i < sizeof(always_denied) / sizeof(*always_denied); i++)
@@ -262,7 +269,7 @@ static void test_variants_nonempty(void **state)
         }
         assert_null(emp_seccomp_filter_get(EMP_SECCOMP_VARIANT_COUNT));
         struct emp_error err = { 0 };
-        assert_int_equal(emp_seccomp_install(99, &err), -EINVAL);
+        assert_int_equal(emp_seccomp_install(99, NULL, &err), -EINVAL);
         assert_true(strncmp(err.msg, "seccomp: ", 9) == 0);
 }
 
@@ -343,7 +350,7 @@ static void check_arg_rules(unsigned variant, uint32_t arch, uint32_t scmp_arch)
 
 static void test_bpf_matches_table(void **state)
 {
-        for (size_t v = 0; v < 4; v++) {
+        for (size_t v = 0; v < N_VARIANTS; v++) {
                 unsigned variant = all_variants[v];
                 check_plain_rules(variant, AUDIT_ARCH_X86_64, SCMP_ARCH_X86_64);
                 check_arg_rules(variant, AUDIT_ARCH_X86_64, SCMP_ARCH_X86_64);
@@ -354,10 +361,56 @@ static void test_bpf_matches_table(void **state)
         }
 }
 
+/* Brokered mode traps the path opens of both tables and nothing else;
+ * openat2 gets ENOSYS so callers fall back to openat. */
+static void test_brokered_traps_opens(void **state)
+{
+        (void)state;
+        static const struct {
+                uint32_t arch;
+                int nr;
+                uint32_t want;
+        } calls[] = {
+                {AUDIT_ARCH_X86_64, 2, SECCOMP_RET_USER_NOTIF},   /* open */
+                {AUDIT_ARCH_X86_64, 257, SECCOMP_RET_USER_NOTIF}, /* openat */
+                {AUDIT_ARCH_X86_64, 85, SECCOMP_RET_USER_NOTIF},  /* creat */
+                {AUDIT_ARCH_X86_64, 437, RET_ERRNO(ENOSYS)},     /* openat2 */
+                {AUDIT_ARCH_X86_64, 0, RET_ALLOW},               /* read */
+                {AUDIT_ARCH_X86_64, 59, RET_ALLOW},              /* execve */
+                {AUDIT_ARCH_I386, 5, SECCOMP_RET_USER_NOTIF},     /* open */
+                {AUDIT_ARCH_I386, 295, SECCOMP_RET_USER_NOTIF},   /* openat */
+        };
+        for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+                unsigned variant = EMP_SECCOMP_BROKERED | EMP_SECCOMP_MULTIARCH;
+                assert_int_equal(run_call(variant, calls[i].arch, calls[i].nr, 0, 0), calls[i].want);
+                /* Static mode: the same calls run natively. */
+                uint32_t plain = run_call(EMP_SECCOMP_MULTIARCH, calls[i].arch, calls[i].nr, 0, 0);
+                assert_int_equal(plain, calls[i].want == RET_ERRNO(ENOSYS) ? RET_ALLOW
+                                        : calls[i].want == SECCOMP_RET_USER_NOTIF ? RET_ALLOW
+                                                                                  : calls[i].want);
+        }
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_BROKERED).notify, 3);
+        assert_int_equal(emp_seccomp_count(0).notify, 0);
+}
+
+/* shared=network traps connect, and only connect. */
+static void test_network_traps_connect(void **state)
+{
+        (void)state;
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 42, 0, 0), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 42, 0, 0), RET_ALLOW);
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK | EMP_SECCOMP_MULTIARCH, AUDIT_ARCH_I386, 362, 0, 0),
+                         SECCOMP_RET_USER_NOTIF);
+        /* The file opens stay native unless brokered too. */
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 257, 0, 0), RET_ALLOW);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 1);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 4);
+}
+
 static void test_bpf_defaults(void **state)
 {
         const uint32_t enosys = RET_ERRNO(ENOSYS);
-        for (size_t v = 0; v < 4; v++) {
+        for (size_t v = 0; v < N_VARIANTS; v++) {
                 unsigned variant = all_variants[v];
                 bool multiarch = variant & EMP_SECCOMP_MULTIARCH;
                 assert_int_equal(run_call(variant, AUDIT_ARCH_X86_64, 1000, 0, 0), enosys);
@@ -402,7 +455,7 @@ static int child_checks(int fd, unsigned variant)
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return dprintf(fd, "prctl: %s", strerror(errno)), 1;
         struct emp_error err = { 0 };
-        if (emp_seccomp_install(variant, &err) < 0)
+        if (emp_seccomp_install(variant, NULL, &err) < 0)
                 return dprintf(fd, "%s", err.msg), 1;
         CHECK("io_uring_setup", syscall(__NR_io_uring_setup, 1, NULL), EPERM, EPERM);
         CHECK("bpf", syscall(__NR_bpf, 0, NULL, 0), EPERM, EPERM);
@@ -467,6 +520,8 @@ int main(void)
                 cmocka_unit_test(test_variants_nonempty),
                 cmocka_unit_test(test_bpf_matches_table),
                 cmocka_unit_test(test_bpf_defaults),
+                cmocka_unit_test(test_brokered_traps_opens),
+                cmocka_unit_test(test_network_traps_connect),
                 cmocka_unit_test(test_installed_filter),
                 cmocka_unit_test(test_installed_filter_nested),
         };

@@ -1,0 +1,555 @@
+/* broker.c — answers the trapped opens of brokered sandboxes. A path the app
+ * can reach in its own view is continued (the mount view and Landlock are
+ * the whole policy for it); one that is not there but names a host file is
+ * decided by policy, opened here beneath its grant and injected. The path is
+ * copied once and every decision is made on that copy. */
+#include "broker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker_internal.h"
+#include "broker_path.h"
+#include "common/cleanup.h"
+#include "daemon.h"
+#include "prompts.h"
+
+/* Kernel 6.6; Debian 12's headers lack them (NOTES.md). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+/* One trapped open, decoded. */
+struct open_args {
+        int dirfd;
+        uint64_t path_addr;
+        int flags;
+        mode_t mode;
+};
+
+static int decode(const struct seccomp_notif *n, struct open_args *ret)
+{
+        int nr = n->data.nr;
+        const __u64 *a = n->data.args;
+        enum { OPEN, OPENAT, CREAT, CONNECT } op;
+        if (n->data.arch == AUDIT_ARCH_X86_64)
+                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : -1;
+        else if (n->data.arch == AUDIT_ARCH_I386)
+                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : -1;
+        else
+                return -ENOSYS;
+        switch ((int)op) {
+        case OPEN: *ret = (struct open_args){AT_FDCWD, a[0], (int)a[1], (mode_t)a[2]}; return 0;
+        case OPENAT: *ret = (struct open_args){(int)a[0], a[1], (int)a[2], (mode_t)a[3]}; return 0;
+        case CREAT: *ret = (struct open_args){AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]}; return 0;
+        case CONNECT: return 1;
+        default: return -ENOSYS;
+        }
+}
+
+/* Copy the NUL-terminated path out of the app once, a page at a time (a
+ * read across an unmapped page fails as a whole). */
+static int read_path(pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+        size_t got = 0;
+        while (got < size) {
+                size_t chunk = 4096 - ((addr + got) & 4095);
+                if (chunk > size - got)
+                        chunk = size - got;
+                struct iovec local = {buf + got, chunk}, remote = {(void *)(uintptr_t)(addr + got), chunk};
+                ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+                if (n <= 0)
+                        return -EFAULT;
+                if (memchr(buf + got, '\0', (size_t)n))
+                        return 0;
+                got += (size_t)n;
+        }
+        return -ENAMETOOLONG;
+}
+
+bool emp_broker_id_valid(int listener, uint64_t id)
+{
+        return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+void emp_broker_reply(int listener, uint64_t id, int error, bool cont)
+{
+        struct seccomp_notif_resp r = {.id = id, .error = cont ? 0 : error,
+                                       .flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0};
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r);
+}
+
+static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+        struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
+        int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+/* Whether the kernel alone should answer: the path resolves in the app's own
+ * view (or fails there for a reason other than absence), or it creates a
+ * file whose parent is in the view. */
+static bool in_view(const struct emp_broker_box *box, const char *view, int flags)
+{
+        uint64_t resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        int fd = openat2_fd(box->root_fd, view, O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW), 0, resolve);
+        if (fd >= 0) {
+                close(fd);
+                return true;
+        }
+        if (fd != -ENOENT)
+                return true;
+        if (!(flags & O_CREAT))
+                return false;
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof(parent), "%s", view);
+        char *slash = strrchr(parent, '/');
+        if (!slash)
+                return true;
+        slash[slash == parent ? 1 : 0] = '\0';
+        fd = openat2_fd(box->root_fd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, resolve);
+        if (fd >= 0)
+                close(fd);
+        return fd >= 0;
+}
+
+/* Where a relative path starts, as the kernel says (never the app). */
+static int view_base(pid_t pid, int dirfd, char *buf, size_t size)
+{
+        char link[64];
+        if (dirfd == AT_FDCWD)
+                snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
+        else
+                snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, dirfd);
+        ssize_t n = readlink(link, buf, size - 1);
+        if (n <= 0 || buf[0] != '/')
+                return -ENOENT;
+        buf[n] = '\0';
+        return 0;
+}
+
+static int app_umask(pid_t pid)
+{
+        char path[64], line[128];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+        int mask = 022;
+        if (!f)
+                return mask;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "Umask: %o", &mask) == 1)
+                        break;
+        fclose(f);
+        return mask & 0777;
+}
+
+/* Open host_path beneath grant (a directory: any file under it, symlinks
+ * staying beneath) or as the grant itself (NULL or equal: that one file,
+ * no symlinks). Only regular files come back; never O_PATH or directories. */
+static int open_beneath(const char *grant, const char *host_path, int flags, mode_t mode, int *ret_fd)
+{
+        if (flags & (O_PATH | O_DIRECTORY))
+                return -EACCES;
+        uint64_t oflags = (uint64_t)(flags & ~O_CLOEXEC) | O_CLOEXEC | O_NOCTTY;
+        if (!(flags & O_CREAT))
+                mode = 0;
+        _cleanup_close_ int dirfd = -1;
+        const char *rel;
+        uint64_t resolve;
+        if (!grant || strcmp(grant, host_path) == 0) {
+                char dir[PATH_MAX];
+                snprintf(dir, sizeof(dir), "%s", host_path);
+                char *slash = strrchr(dir, '/');
+                if (!slash || !slash[1])
+                        return -EACCES;
+                rel = host_path + (slash - dir) + 1;
+                slash[slash == dir ? 1 : 0] = '\0';
+                dirfd = openat2_fd(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
+                resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+        } else {
+                size_t gl = strlen(grant);
+                if (strncmp(host_path, grant, gl) != 0 || (host_path[gl] != '/' && strcmp(grant, "/") != 0))
+                        return -EACCES;
+                rel = host_path + gl + (strcmp(grant, "/") != 0);
+                dirfd = openat2_fd(AT_FDCWD, grant, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
+                resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        }
+        if (dirfd < 0)
+                return dirfd == -ENOENT ? -ENOENT : -EACCES;
+        int fd = openat2_fd(dirfd, rel, oflags, mode, resolve);
+        if (fd == -EXDEV || fd == -ELOOP)
+                fd = -EACCES; /* it tried to leave the grant */
+        if (fd < 0)
+                return fd;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return -EACCES;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* 0, or <0 when the line could not be written: then nothing is allowed. */
+static int audit_file(struct emp_daemon *d, const struct emp_broker_box *box, const char *perm,
+                      const char *decision, const char *source, const char *path)
+{
+        struct emp_audit_record rec = {.app = box->app_id, .instance = box->instance, .permission = perm,
+                                       .decision = decision, .source = source, .path = path};
+        return emp_audit_append(d->audit, &rec, NULL);
+}
+
+static char *file_permission(const char *host_path, enum emp_file_access access)
+{
+        char *s = NULL;
+        if (asprintf(&s, "filesystem:%s%s", host_path, access == EMP_ACCESS_READ ? ":ro" : "") < 0)
+                return NULL;
+        return s;
+}
+
+
+void emp_broker_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow, const char *grant)
+{
+        if (call->kind == EMP_CALL_CONNECT) {
+                emp_net_call_finish(d, call, allow);
+                return;
+        }
+        struct emp_broker_box *box = call->box;
+        int err = -EACCES;
+        if (allow && emp_broker_id_valid(box->listener, call->notif_id)) {
+                int fd = -1;
+                mode_t mode = call->mode & 07777 & ~(mode_t)app_umask(call->pid);
+                err = open_beneath(grant, call->host_path, call->flags, mode, &fd);
+                if (err == 0) {
+                        struct seccomp_notif_addfd a = {.id = call->notif_id, .flags = SECCOMP_ADDFD_FLAG_SEND,
+                                                        .srcfd = (uint32_t)fd,
+                                                        .newfd_flags = (uint32_t)(call->flags & O_CLOEXEC)};
+                        if (ioctl(box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+                                err = -errno;
+                        close(fd);
+                        if (err == 0)
+                                goto done;
+                }
+        }
+        emp_broker_reply(box->listener, call->notif_id, err, false);
+done:
+        (void)d;
+        free(call->host_path);
+        free(call);
+        emp_broker_box_unref(box);
+}
+
+const char *emp_broker_call_app(const struct emp_broker_call *call) { return call->box->app_id; }
+const char *emp_broker_call_instance(const struct emp_broker_call *call) { return call->box->instance; }
+
+/* A host file: decide, then answer now or queue a prompt. */
+static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n, const struct open_args *a,
+                      const char *host_path)
+{
+        struct emp_daemon *d = box->d;
+        struct stat st;
+        if (stat(host_path, &st) < 0 && !(a->flags & O_CREAT)) {
+                emp_broker_reply(box->listener, n->id, 0, true); /* nowhere: the kernel says ENOENT */
+                return;
+        }
+        bool write = (a->flags & O_ACCMODE) != O_RDONLY || (a->flags & (O_TRUNC | O_CREAT));
+        enum emp_file_access access = write ? EMP_ACCESS_WRITE : EMP_ACCESS_READ;
+        _cleanup_free_ char *perm = file_permission(host_path, access);
+        struct emp_broker_call *call = calloc(1, sizeof(*call));
+        if (!perm || !call || !(call->host_path = strdup(host_path))) {
+                free(call);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                return;
+        }
+        call->kind = EMP_CALL_OPEN;
+        call->notif_id = n->id;
+        call->pid = (pid_t)n->pid;
+        call->flags = a->flags;
+        call->mode = a->mode;
+        call->access = access;
+        call->box = box;
+
+        emp_broker_box_ref(box);
+        pthread_mutex_lock(&d->lock);
+        struct emp_policy empty;
+        emp_policy_init(&empty);
+        const struct emp_policy *p = emp_policy_store_find(&d->store, box->app_id);
+        struct emp_request req = {.kind = EMP_REQUEST_FILE, .path = host_path, .access = access};
+        struct emp_verdict v = {0};
+        /* A path no permission can name (control characters, invalid
+         * UTF-8) cannot be asked about either: denied. */
+        const char *source = "unnameable";
+        if (emp_policy_decide(p ? p : &empty, &req, time(NULL), &v) < 0)
+                v.decision = EMP_DECISION_DENY;
+        else
+                source = emp_source_str(v.source);
+        _cleanup_free_ char *grant = v.rule && v.decision == EMP_DECISION_ALLOW ? strdup(v.rule->perm.path) : NULL;
+        if (v.decision == EMP_DECISION_ASK) {
+                if (emp_prompts_add(d, call, perm) < 0) {
+                        audit_file(d, box, perm, "deny", "prompt-failed", host_path);
+                        emp_broker_call_finish(d, call, false, NULL);
+                }
+                pthread_mutex_unlock(&d->lock);
+                return;
+        }
+        bool allow = v.decision == EMP_DECISION_ALLOW;
+        /* A decision that could not be logged does not take effect. */
+        if (audit_file(d, box, perm, allow ? "allow" : "deny", source, host_path) < 0)
+                allow = false;
+        pthread_mutex_unlock(&d->lock);
+        /* The open happens outside the lock: a slow disk stalls only this app. */
+        emp_broker_call_finish(d, call, allow, allow ? (grant ? grant : host_path) : NULL);
+}
+
+static int open_root(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
+        char root[64];
+        snprintf(root, sizeof(root), "/proc/%u/root", n->pid);
+        int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* Still the caller's pid, so still its root (not a reused pid's). */
+        if (!emp_broker_id_valid(box->listener, n->id)) {
+                close(fd);
+                return -ESRCH;
+        }
+        box->root_fd = fd;
+        return 0;
+}
+
+static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
+        struct open_args a;
+        int kind = decode(n, &a);
+        if (kind < 0) {
+                emp_broker_reply(box->listener, n->id, -ENOSYS, false);
+                return;
+        }
+        if (kind == 1) {
+                emp_net_connect(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
+                return;
+        }
+        char path[PATH_MAX], base[PATH_MAX], view[PATH_MAX], host[PATH_MAX];
+        /* Unreadable or too long: the kernel gives the same error natively. */
+        if (read_path((pid_t)n->pid, a.path_addr, path, sizeof(path)) < 0 || !path[0]) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        /* The pid is the caller's only while the notification lives. */
+        if (!emp_broker_id_valid(box->listener, n->id))
+                return;
+        if (box->root_fd < 0 && open_root(box, n) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        if (path[0] != '/' && view_base((pid_t)n->pid, a.dirfd, base, sizeof(base)) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        if (emp_broker_join(base, path, view, sizeof(view)) < 0 || in_view(box, view, a.flags)) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        struct emp_broker_map map = {box->home_inside, box->home_host, (const char *const *)box->d->never};
+        if (emp_broker_host_path(view, &map, host, sizeof(host)) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        host_file(box, n, &a, host);
+}
+
+static void *box_thread(void *arg)
+{
+        struct emp_broker_box *box = arg;
+        struct seccomp_notif_sizes sizes = {0};
+        if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+                sizes.seccomp_notif = sizeof(struct seccomp_notif);
+        size_t size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif
+                                                                          : sizeof(struct seccomp_notif);
+        struct seccomp_notif *n = malloc(size);
+        for (; n;) {
+                struct pollfd p[3] = {{.fd = box->listener, .events = POLLIN},
+                                      {.fd = box->stop_fd, .events = POLLIN},
+                                      {.fd = box->dns_fd, .events = POLLIN}};
+                if (poll(p, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[1].revents)
+                        break;
+                if (p[2].revents & POLLIN)
+                        emp_resolver_serve(box);
+                if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                        continue;
+                if ((p[0].revents & (POLLHUP | POLLERR)) && !(p[0].revents & POLLIN))
+                        break; /* every process of the sandbox is gone */
+                memset(n, 0, size);
+                if (ioctl(box->listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0) {
+                        if (errno == EINTR || errno == ENOENT)
+                                continue;
+                        break;
+                }
+                handle(box, n);
+        }
+        free(n);
+        pthread_mutex_lock(&box->d->lock);
+        box->done = true;
+        pthread_mutex_unlock(&box->d->lock);
+        emp_daemon_wake(box->d);
+        return NULL;
+}
+
+static void box_free(struct emp_broker_box *box)
+{
+        if (box->listener >= 0)
+                close(box->listener);
+        if (box->root_fd >= 0)
+                close(box->root_fd);
+        if (box->stop_fd >= 0)
+                close(box->stop_fd);
+        if (box->dns_fd >= 0)
+                close(box->dns_fd);
+        free(box->app_id);
+        free(box->instance);
+        free(box->home_inside);
+        free(box->home_host);
+        emp_net_box_free(box);
+        free(box);
+}
+
+void emp_broker_box_unref(struct emp_broker_box *box)
+{
+        __atomic_sub_fetch(&box->refs, 1, __ATOMIC_SEQ_CST);
+}
+
+int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broker_attach *info,
+                      struct emp_error *err)
+{
+        struct emp_broker_box *box = calloc(1, sizeof(*box));
+        if (!box) {
+                close(listener);
+                if (info->dns_fd >= 0)
+                        close(info->dns_fd);
+                return emp_error_set(err, -ENOMEM, "out of memory");
+        }
+        box->d = d;
+        box->listener = listener;
+        box->root_fd = -1;
+        box->stop_fd = -1;
+        box->dns_fd = info->dns_fd;
+        box->init_pid = info->init_pid;
+        char home_real[PATH_MAX];
+        const char *home_host = realpath(info->home_host, home_real) ? home_real : info->home_host;
+        box->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        box->app_id = strdup(info->app_id);
+        box->instance = strdup(info->instance);
+        box->home_inside = strdup(info->home_inside);
+        box->home_host = strdup(home_host);
+        emp_policy_init(&box->manifest);
+        int r = emp_net_box_setup(box, info->network, info->provider, info->net_rules, err);
+        if (r < 0) {
+                box_free(box);
+                return r;
+        }
+        if (box->stop_fd < 0 || !box->app_id || !box->instance || !box->home_inside || !box->home_host)
+                r = emp_error_set(err, -ENOMEM, "out of memory");
+        if (r < 0) {
+                box_free(box);
+                return r;
+        }
+        /* Wake the broker on the app's CPU (kernel 6.6+; older ones refuse). */
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setstacksize(&at, 256 * 1024);
+        box->refs = 1;
+        r = pthread_create(&box->thread, &at, box_thread, box);
+        pthread_attr_destroy(&at);
+        if (r != 0) {
+                box_free(box);
+                return emp_error_errno(err, -r, "starting a broker thread");
+        }
+        box->started = true;
+        box->next = d->boxes;
+        d->boxes = box;
+        return 0;
+}
+
+static bool instance_running(struct emp_daemon *d, const char *app_id)
+{
+        for (struct emp_broker_box *b = d->boxes; b; b = b->next)
+                if (!b->done && strcmp(b->app_id, app_id) == 0)
+                        return true;
+        return false;
+}
+
+void emp_broker_reap(struct emp_daemon *d)
+{
+        for (struct emp_broker_box **pp = &d->boxes; *pp;) {
+                struct emp_broker_box *box = *pp;
+                if (!box->done || __atomic_load_n(&box->refs, __ATOMIC_SEQ_CST) > 1) {
+                        pp = &box->next;
+                        continue;
+                }
+                *pp = box->next;
+                pthread_join(box->thread, NULL);
+                /* "Until the app exits": the last instance of the app is gone. */
+                struct emp_policy *p = emp_policy_store_find(&d->store, box->app_id);
+                if (p && !instance_running(d, box->app_id) && emp_policy_drop_scope(p, EMP_SCOPE_UNTIL_EXIT) > 0)
+                        emp_policy_store_save(d->dirs.config, &d->store, NULL);
+                box_free(box);
+        }
+}
+
+void emp_broker_stop_all(struct emp_daemon *d)
+{
+        for (struct emp_broker_box *b = d->boxes; b; b = b->next) {
+                uint64_t one = 1;
+                if (write(b->stop_fd, &one, sizeof(one)) < 0) {
+                        /* an eventfd write only fails on overflow */
+                }
+        }
+        while (d->boxes) {
+                struct emp_broker_box *box = d->boxes;
+                d->boxes = box->next;
+                pthread_join(box->thread, NULL);
+                box_free(box);
+        }
+}
+
+size_t emp_broker_count(struct emp_daemon *d)
+{
+        size_t n = 0;
+        for (struct emp_broker_box *b = d->boxes; b; b = b->next)
+                n += !b->done;
+        return n;
+}
+
+json_t *emp_broker_list(struct emp_daemon *d)
+{
+        json_t *arr = json_array();
+        for (struct emp_broker_box *b = d->boxes; b; b = b->next)
+                if (!b->done)
+                        json_array_append_new(arr, json_pack("{s:s, s:s, s:i}", "app", b->app_id, "instance",
+                                                             b->instance, "pid", (int)b->init_pid));
+        return arr;
+}

@@ -1,0 +1,73 @@
+/* broker_internal.h — what the file broker (broker.c) and the network
+ * gateway (net.c) share: the per-sandbox state and the notification helpers. */
+#pragma once
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "broker.h"
+#include "policy/policy.h"
+
+struct emp_broker_box {
+        struct emp_daemon *d;
+        char *app_id;
+        char *instance;
+        pid_t init_pid;
+        int listener;
+        /* The app's "/", from /proc/PID/root of its first trapped caller:
+         * pid 1 is not ptrace-readable by an unprivileged empyrad (it never
+         * exec'd inside the user namespace), the app's processes are. */
+        int root_fd;
+        char *home_inside;
+        char *home_host;
+        int stop_fd;
+        pthread_t thread;
+        bool started, done;
+        unsigned refs; /* the thread + waiting calls (atomic) */
+        /* Network gateway (shared=network). */
+        bool network;
+        bool provider_none;         /* provider=none: every connection refused */
+        bool socks5;                /* provider=socks5://: every TCP connection through the proxy */
+        struct sockaddr_storage proxy;
+        socklen_t proxy_len;
+        uint32_t next_fake;         /* socks5: the resolver's next address in 198.18.0.0/15 */
+        struct emp_policy manifest; /* [Empyra Network] rules=, source MANIFEST */
+        int dns_fd;                 /* the resolver's socket in the app's namespace, or -1 */
+        unsigned dns_busy;          /* lookups running (atomic) */
+        /* Names the resolver answered, by address, so a connect is decided
+         * (and logged) by the name the app asked for. Under d->lock. */
+        struct emp_resolved {
+                struct emp_addr addr;
+                char name[254];
+        } names[256];
+        unsigned names_next;
+        struct emp_broker_box *next;
+};
+
+void emp_broker_reply(int listener, uint64_t id, int error, bool cont);
+bool emp_broker_id_valid(int listener, uint64_t id);
+static inline void emp_broker_box_ref(struct emp_broker_box *box)
+{
+        __atomic_add_fetch(&box->refs, 1, __ATOMIC_SEQ_CST);
+}
+/* The box stays on the list until reaped; this only counts. */
+void emp_broker_box_unref(struct emp_broker_box *box);
+
+/* net.c: a trapped connect(fd, addr, len) (args as the kernel passed them). */
+void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
+                     uint64_t addrlen);
+/* net.c: answer a connect that waited for a prompt (lock held). */
+void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow);
+/* net.c: the box's network settings from Broker.Attach. 0 or -errno. */
+int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *provider, char **rules,
+                      struct emp_error *err);
+void emp_net_box_free(struct emp_broker_box *box);
+
+/* resolver.c: answer one query waiting on box->dns_fd (broker thread). */
+void emp_resolver_serve(struct emp_broker_box *box);
+/* The name the resolver gave addr to this app, or NULL (d->lock held). */
+const char *emp_resolver_name(const struct emp_broker_box *box, const struct emp_addr *addr);
+/* Whether addr is one of the resolver's stand-in addresses (socks5). */
+bool emp_resolver_is_fake(const struct emp_addr *addr);

@@ -1,0 +1,541 @@
+/* net.c — the network gateway's connect (DESIGN.md §5, §6). The app's
+ * network namespace has only its own loopback; a trapped connect is decided
+ * here per destination and, when allowed, performed by empyrad on a socket of
+ * its own (host) namespace that then takes the app's fd number
+ * (SECCOMP_IOCTL_NOTIF_ADDFD with SETFD): the data path afterwards is the
+ * kernel's own. Nothing is ever continued for a destination outside the
+ * app's namespace, so a swapped address or fd changes nothing. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker_internal.h"
+#include "common/cleanup.h"
+#include "daemon.h"
+#include "manifest/manifest.h"
+#include "prompts.h"
+
+/* How long empyrad waits for a blocking connect it performs (the app's
+ * thread waits as long, as it would on its own). */
+#define CONNECT_TIMEOUT_MS 30000
+
+/* socks5://HOST:PORT: the proxy's address (a name is looked up once, here). */
+static int proxy_setup(struct emp_broker_box *box, const char *spec, struct emp_error *err)
+{
+        char host[300];
+        const char *hp = spec + strlen("socks5://");
+        const char *colon = strrchr(hp, ':');
+        if (!colon || (size_t)(colon - hp) >= sizeof(host))
+                return emp_error_set(err, -EINVAL, "bad provider %s", spec);
+        memcpy(host, hp, (size_t)(colon - hp));
+        host[colon - hp] = '\0';
+        char *h = host;
+        if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+                h[strlen(h) - 1] = '\0';
+                h++;
+        }
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+        int gai = getaddrinfo(h, colon + 1, &hints, &res);
+        if (gai != 0 || !res)
+                return emp_error_set(err, -EINVAL, "provider %s: %s", spec, gai_strerror(gai));
+        memcpy(&box->proxy, res->ai_addr, res->ai_addrlen);
+        box->proxy_len = res->ai_addrlen;
+        freeaddrinfo(res);
+        box->socks5 = true;
+        return 0;
+}
+
+int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *provider, char **rules,
+                      struct emp_error *err)
+{
+        box->network = network;
+        box->provider_none = provider && strcmp(provider, "none") == 0;
+        if (provider && strncmp(provider, "socks5://", 9) == 0) {
+                int r = proxy_setup(box, provider, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!rules || !rules[0])
+                return 0;
+        struct emp_manifest m;
+        emp_manifest_init(&m);
+        m.shared = EMP_SHARE_NETWORK;
+        m.net_rules = rules; /* borrowed: add_manifest only reads */
+        int r = emp_policy_add_manifest(&box->manifest, &m, err);
+        m.net_rules = NULL;
+        emp_manifest_free(&m);
+        return r;
+}
+
+void emp_net_box_free(struct emp_broker_box *box)
+{
+        emp_policy_free(&box->manifest);
+}
+
+/* The host's nameservers (resolv.conf, read once): DNS to them on port 53
+ * is how names work until the gateway has a resolver of its own. */
+static struct emp_addr nameservers[8];
+static size_t n_nameservers;
+static pthread_once_t nameservers_once = PTHREAD_ONCE_INIT;
+
+static void load_nameservers(void)
+{
+        FILE *f = fopen("/etc/resolv.conf", "re");
+        char line[256], addr[64];
+        while (f && fgets(line, sizeof(line), f) && n_nameservers < ARRAY_SIZE(nameservers))
+                if (sscanf(line, " nameserver %63s", addr) == 1 &&
+                    emp_addr_parse(addr, &nameservers[n_nameservers]) == 0)
+                        n_nameservers++;
+        if (f)
+                fclose(f);
+}
+
+static bool is_nameserver(const struct emp_addr *a, uint16_t port)
+{
+        pthread_once(&nameservers_once, load_nameservers);
+        for (size_t i = 0; port == 53 && i < n_nameservers; i++)
+                if (nameservers[i].family == a->family && memcmp(nameservers[i].bytes, a->bytes, 16) == 0)
+                        return true;
+        return false;
+}
+
+/* Whether a socket of the app's own namespace listens (TCP) or is bound
+ * (UDP) on port: then a loopback connect is the app talking to itself and
+ * the kernel alone handles it. /proc/PID/net shows the app's namespace. */
+static bool app_serves(pid_t pid, int type, uint16_t port)
+{
+        static const char *const tcp[] = {"tcp", "tcp6"}, *const udp[] = {"udp", "udp6"};
+        const char *const *files = type == SOCK_STREAM ? tcp : udp;
+        unsigned want = type == SOCK_STREAM ? 0x0A : 0x07; /* LISTEN / unconnected */
+        for (size_t i = 0; i < 2; i++) {
+                char path[64], line[512];
+                snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, files[i]);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                bool found = false;
+                while (!found && fgets(line, sizeof(line), f)) {
+                        unsigned lport, state;
+                        if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport, &state) == 2)
+                                found = lport == port && state == want;
+                }
+                fclose(f);
+                if (found)
+                        return true;
+        }
+        return false;
+}
+
+static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+        struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+        return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* Our duplicate of the app's fd (pidfd_getfd), checked against the
+ * notification so a reused pid cannot hand us someone else's socket. */
+static int app_socket(const struct emp_broker_box *box, const struct seccomp_notif *n, int fd)
+{
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, n->pid, 0);
+        if (pidfd < 0)
+                return -errno;
+        if (!emp_broker_id_valid(box->listener, n->id))
+                return -ESRCH;
+        int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+        return dup < 0 ? -errno : dup;
+}
+
+static int sock_int(int fd, int level, int name)
+{
+        int v = 0;
+        socklen_t len = sizeof(v);
+        return getsockopt(fd, level, name, &v, &len) < 0 ? -1 : v;
+}
+
+/* The options an app sets before connecting that change what it gets. */
+static void copy_options(int from, int to, int domain, int type)
+{
+        static const struct {
+                int level, name;
+        } opts[] = {
+                {SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_REUSEADDR}, {SOL_SOCKET, SO_RCVBUF},
+                {SOL_SOCKET, SO_SNDBUF},    {SOL_SOCKET, SO_PRIORITY},  {SOL_SOCKET, SO_BROADCAST},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+                int v = sock_int(from, opts[i].level, opts[i].name);
+                /* The kernel reports twice what was set for the buffers. */
+                if (opts[i].name == SO_RCVBUF || opts[i].name == SO_SNDBUF)
+                        v /= 2;
+                if (v > 0)
+                        setsockopt(to, opts[i].level, opts[i].name, &v, sizeof(v));
+        }
+        if (type == SOCK_STREAM) {
+                int v = sock_int(from, IPPROTO_TCP, TCP_NODELAY);
+                if (v > 0)
+                        setsockopt(to, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+        }
+        if (domain == AF_INET6) {
+                int v = sock_int(from, IPPROTO_IPV6, IPV6_V6ONLY);
+                if (v >= 0)
+                        setsockopt(to, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
+        }
+}
+
+/* FD_CLOEXEC of the app's fd, from /proc/PID/fdinfo (the kernel's word). */
+static unsigned app_fd_cloexec(pid_t pid, int fd)
+{
+        char path[64], line[128];
+        snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+        FILE *f = fopen(path, "re");
+        unsigned flags = 0;
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "flags: %o", &flags) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return flags & O_CLOEXEC;
+}
+
+static int io_all(int s, void *buf, size_t len, bool out)
+{
+        for (size_t done = 0; done < len;) {
+                ssize_t n = out ? send(s, (char *)buf + done, len - done, MSG_NOSIGNAL)
+                                : recv(s, (char *)buf + done, len - done, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -ECONNRESET;
+                done += (size_t)n;
+        }
+        return 0;
+}
+
+/* A SOCKS5 reply code as the errno a direct connect would have given. */
+static int socks5_errno(uint8_t rep)
+{
+        switch (rep) {
+        case 2: return -EPERM;        /* not allowed by the proxy's ruleset */
+        case 3: return -ENETUNREACH;
+        case 4: return -EHOSTUNREACH;
+        case 6: return -ETIMEDOUT;    /* TTL expired */
+        default: return -ECONNREFUSED;
+        }
+}
+
+/* Connect to the proxy and ask it (RFC 1928, no authentication) for the
+ * destination: by name when the app asked for one, so the proxy resolves it
+ * (no DNS leaves from here). Returns the connected socket or -errno. */
+static int socks5_connect(const struct emp_broker_box *box, const struct emp_broker_call *c)
+{
+        int s = socket(box->proxy.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return -errno;
+        struct timeval tv = {.tv_sec = CONNECT_TIMEOUT_MS / 1000};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        uint8_t buf[300];
+        size_t n = 0;
+        int r = connect(s, (const struct sockaddr *)&box->proxy, box->proxy_len) < 0 ? -ECONNREFUSED : 0;
+        if (r == 0 && (r = io_all(s, (uint8_t[]){5, 1, 0}, 3, true)) == 0 && (r = io_all(s, buf, 2, false)) == 0 &&
+            (buf[0] != 5 || buf[1] != 0))
+                r = -ECONNREFUSED; /* the proxy wants authentication we do not have */
+        if (r == 0) {
+                buf[n++] = 5;
+                buf[n++] = 1;
+                buf[n++] = 0;
+                const struct sockaddr_in *v4 = (const struct sockaddr_in *)&c->addr;
+                const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&c->addr;
+                if (c->name[0]) {
+                        size_t l = strlen(c->name);
+                        buf[n++] = 3;
+                        buf[n++] = (uint8_t)l;
+                        memcpy(buf + n, c->name, l);
+                        n += l;
+                } else if (c->addr.ss_family == AF_INET) {
+                        buf[n++] = 1;
+                        memcpy(buf + n, &v4->sin_addr, 4);
+                        n += 4;
+                } else {
+                        buf[n++] = 4;
+                        memcpy(buf + n, &v6->sin6_addr, 16);
+                        n += 16;
+                }
+                buf[n++] = (uint8_t)(c->port >> 8);
+                buf[n++] = (uint8_t)c->port;
+                r = io_all(s, buf, n, true);
+        }
+        if (r == 0 && (r = io_all(s, buf, 4, false)) == 0 && (buf[0] != 5 || buf[1] != 0))
+                r = buf[0] != 5 ? -ECONNREFUSED : socks5_errno(buf[1]);
+        if (r == 0) {
+                /* The bound address the proxy reports: read and ignore. */
+                size_t rest = buf[3] == 1 ? 4 + 2 : buf[3] == 4 ? 16 + 2 : 0;
+                if (buf[3] == 3 && (r = io_all(s, buf, 1, false)) == 0)
+                        rest = (size_t)buf[0] + 2;
+                if (r == 0 && (rest == 0 || (r = io_all(s, buf, rest, false)) < 0))
+                        r = r < 0 ? r : -ECONNREFUSED;
+        }
+        if (r < 0) {
+                close(s);
+                return r;
+        }
+        struct timeval none = {0};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+        return s;
+}
+
+/* Connect a socket of ours like the app's and put it in place of the app's
+ * fd; then answer the call with what connect said. Through a SOCKS5 proxy
+ * the handshake is finished first, so even a non-blocking connect gets 0. */
+static void perform(struct emp_broker_call *c)
+{
+        struct emp_broker_box *box = c->box;
+        int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
+        int type = sock_int(c->sock, SOL_SOCKET, SO_TYPE);
+        int proto = sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL);
+        int fl = fcntl(c->sock, F_GETFL);
+        bool nonblock = fl >= 0 && (fl & O_NONBLOCK);
+        int result;
+        _cleanup_close_ int s = -1;
+        if (box->socks5) {
+                s = socks5_connect(box, c);
+                result = s < 0 ? s : 0;
+                if (s < 0)
+                        goto answer;
+                copy_options(c->sock, s, domain, type);
+                if (nonblock)
+                        fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+                nonblock = true; /* already as the app wants it */
+                goto inject;
+        }
+        s = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+        if (s < 0) {
+                result = -errno;
+                goto answer;
+        }
+        copy_options(c->sock, s, domain, type);
+        result = connect(s, (struct sockaddr *)&c->addr, c->addrlen) < 0 ? -errno : 0;
+        if (result == -EINPROGRESS && !nonblock) {
+                struct pollfd p = {.fd = s, .events = POLLOUT};
+                int n = poll(&p, 1, CONNECT_TIMEOUT_MS);
+                int soerr = sock_int(s, SOL_SOCKET, SO_ERROR);
+                result = n == 0 ? -ETIMEDOUT : n < 0 ? -errno : soerr > 0 ? -soerr : 0;
+        }
+        if (result != 0 && result != -EINPROGRESS)
+                goto answer;
+        if (!nonblock)
+                fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+inject:;
+        struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
+                                        .srcfd = (uint32_t)s, .newfd = (uint32_t)c->app_fd,
+                                        .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
+        if (ioctl(box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+                result = -errno;
+answer:
+        emp_broker_reply(box->listener, c->notif_id, result, false);
+}
+
+static void call_free(struct emp_broker_call *c)
+{
+        if (c->sock >= 0)
+                close(c->sock);
+        free(c->host_path);
+        emp_broker_box_unref(c->box);
+        free(c);
+}
+
+static void *perform_thread(void *arg)
+{
+        struct emp_broker_call *c = arg;
+        perform(c);
+        call_free(c);
+        return NULL;
+}
+
+/* A blocking connect can take long: it gets a thread of its own so the
+ * sandbox's other trapped calls go on meanwhile. */
+static void perform_async(struct emp_broker_call *c)
+{
+        int fl = fcntl(c->sock, F_GETFL);
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&at, 128 * 1024);
+        bool slow = c->box->socks5 || (fl >= 0 && !(fl & O_NONBLOCK));
+        bool threaded = slow && pthread_create(&t, &at, perform_thread, c) == 0;
+        pthread_attr_destroy(&at);
+        if (!threaded) {
+                perform(c);
+                call_free(c);
+        }
+}
+
+void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow)
+{
+        (void)d;
+        if (allow && emp_broker_id_valid(call->box->listener, call->notif_id)) {
+                perform_async(call);
+                return;
+        }
+        emp_broker_reply(call->box->listener, call->notif_id, -EPERM, false);
+        call_free(call);
+}
+
+static int audit_connect(struct emp_daemon *d, const struct emp_broker_box *box, const char *perm,
+                         const char *decision, const char *source, const char *name, const char *addr,
+                         uint16_t port, enum emp_protocol proto)
+{
+        struct emp_audit_record rec = {.app = box->app_id, .instance = box->instance, .permission = perm,
+                                       .decision = decision, .source = source, .name = name, .address = addr,
+                                       .port = port, .protocol = proto == EMP_PROTOCOL_UDP ? "udp" : "tcp"};
+        return emp_audit_append(d->audit, &rec, NULL);
+}
+
+/* The user's rules and the manifest's, together (lock held). */
+static int decide(struct emp_daemon *d, const struct emp_broker_box *box, const struct emp_request *req,
+                  struct emp_verdict *v)
+{
+        struct emp_policy all;
+        emp_policy_init(&all);
+        all.shared_network = true;
+        const struct emp_policy *user = emp_policy_store_find(&d->store, box->app_id);
+        int r = 0;
+        for (size_t i = 0; r == 0 && user && i < user->n_rules; i++)
+                r = emp_policy_append(&all, &user->rules[i]);
+        for (size_t i = 0; r == 0 && i < box->manifest.n_rules; i++)
+                r = emp_policy_append(&all, &box->manifest.rules[i]);
+        if (r == 0)
+                r = emp_policy_decide(&all, req, time(NULL), v);
+        /* Only the decision and source are used: rule pointers die here. */
+        v->rule = NULL;
+        emp_policy_free(&all);
+        return r;
+}
+
+void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr_ptr,
+                     uint64_t addrlen)
+{
+        struct emp_daemon *d = box->d;
+        struct sockaddr_storage ss = {0};
+        /* Malformed or not an address we route: the kernel answers as it would
+         * (inside the app's namespace, where only its own loopback exists). */
+        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
+            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        if (!emp_broker_id_valid(box->listener, n->id))
+                return;
+        struct emp_addr addr;
+        uint16_t port;
+        if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        int sock = app_socket(box, n, fd);
+        if (sock < 0) {
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return;
+        }
+        int type = sock_int(sock, SOL_SOCKET, SO_TYPE);
+        if (type != SOCK_STREAM && type != SOCK_DGRAM) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        /* The app talking to itself over its own loopback. */
+        if (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, type, port)) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        char text[INET6_ADDRSTRLEN], name[254] = "", perm[320], where[300];
+        emp_addr_format(&addr, text, sizeof(text));
+        bool v6 = addr.family == AF_INET6;
+        pthread_mutex_lock(&d->lock);
+        const char *known = emp_resolver_name(box, &addr);
+        if (known)
+                snprintf(name, sizeof(name), "%s", known);
+        pthread_mutex_unlock(&d->lock);
+        /* Asked for by name: the prompt and an "always" answer speak of the name. */
+        if (name[0])
+                snprintf(where, sizeof(where), "%s:%u", name, port);
+        else
+                snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", text, v6 ? "]" : "", port);
+        snprintf(perm, sizeof(perm), "network:%s", where);
+        enum emp_protocol proto = type == SOCK_DGRAM ? EMP_PROTOCOL_UDP : EMP_PROTOCOL_TCP;
+
+        struct emp_broker_call *c = calloc(1, sizeof(*c));
+        if (!c || !(c->host_path = strdup(where))) {
+                free(c);
+                close(sock);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                return;
+        }
+        c->kind = EMP_CALL_CONNECT;
+        c->box = box;
+        c->notif_id = n->id;
+        c->pid = (pid_t)n->pid;
+        c->app_fd = fd;
+        c->sock = sock;
+        memcpy(&c->addr, &ss, sizeof(ss));
+        c->addrlen = (socklen_t)addrlen;
+        c->protocol = proto;
+        snprintf(c->addr_text, sizeof(c->addr_text), "%s", text);
+        c->port = port;
+        snprintf(c->name, sizeof(c->name), "%s", name);
+        emp_broker_box_ref(box);
+
+        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = name[0] ? name : NULL, .addr = addr,
+                                  .port = port, .protocol = proto};
+        struct emp_verdict v = {0};
+        const char *source;
+        pthread_mutex_lock(&d->lock);
+        if (box->provider_none) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-none";
+        } else if (box->socks5 && proto == EMP_PROTOCOL_UDP) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-socks5-no-udp";
+        } else if (box->socks5 && emp_resolver_is_fake(&addr) && !name[0]) {
+                v.decision = EMP_DECISION_DENY; /* a stand-in address nobody asked for */
+                source = "provider-socks5-unknown-name";
+        } else if (!box->socks5 && is_nameserver(&addr, port)) {
+                v.decision = EMP_DECISION_ALLOW;
+                source = "resolver";
+        } else if (decide(d, box, &req, &v) < 0) {
+                v.decision = EMP_DECISION_DENY;
+                source = "invalid";
+        } else {
+                source = emp_source_str(v.source);
+        }
+        if (v.decision == EMP_DECISION_ASK) {
+                if (emp_prompts_add(d, c, perm) < 0) {
+                        audit_connect(d, box, perm, "deny", "prompt-failed", name[0] ? name : NULL, text, port, proto);
+                        emp_net_call_finish(d, c, false);
+                }
+                pthread_mutex_unlock(&d->lock);
+                return;
+        }
+        bool allow = v.decision == EMP_DECISION_ALLOW;
+        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name[0] ? name : NULL, text, port,
+                          proto) < 0)
+                allow = false; /* not logged, not done */
+        pthread_mutex_unlock(&d->lock);
+        emp_net_call_finish(d, c, allow);
+}

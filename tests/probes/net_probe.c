@@ -1,0 +1,244 @@
+/* net_probe.c — runs inside a sandbox and tries the network the way apps do:
+ * TCP and UDP to a destination, non-blocking connect, the app's own
+ * loopback, refused families, and racing threads that rewrite the address
+ * or swap the fd while a connect is trapped. Servers answer with their name,
+ * so the output says who was reached. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *ename(int e)
+{
+        switch (e) {
+        case EPERM: return "EPERM";
+        case EACCES: return "EACCES";
+        case ENETUNREACH: return "ENETUNREACH";
+        case ECONNREFUSED: return "ECONNREFUSED";
+        case EAFNOSUPPORT: return "EAFNOSUPPORT";
+        case EINPROGRESS: return "EINPROGRESS";
+        case ETIMEDOUT: return "ETIMEDOUT";
+        case EINVAL: return "EINVAL";
+        case EHOSTUNREACH: return "EHOSTUNREACH";
+        case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+        default: return "E?";
+        }
+}
+
+static socklen_t make_addr(const char *host, int port, struct sockaddr_storage *ss)
+{
+        memset(ss, 0, sizeof(*ss));
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *b = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET, host, &a->sin_addr) == 1) {
+                a->sin_family = AF_INET;
+                a->sin_port = htons((uint16_t)port);
+                return sizeof(*a);
+        }
+        if (inet_pton(AF_INET6, host, &b->sin6_addr) == 1) {
+                b->sin6_family = AF_INET6;
+                b->sin6_port = htons((uint16_t)port);
+                return sizeof(*b);
+        }
+        fprintf(stderr, "bad address %s\n", host);
+        exit(2);
+}
+
+/* Send "ping\n", print the first line of the answer. */
+static int exchange(int s)
+{
+        char buf[128];
+        if (send(s, "ping\n", 5, 0) != 5) {
+                printf("err:send:%s\n", ename(errno));
+                return 1;
+        }
+        ssize_t n = recv(s, buf, sizeof(buf) - 1, 0);
+        if (n <= 0) {
+                printf("err:recv:%s\n", n < 0 ? ename(errno) : "EOF");
+                return 1;
+        }
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        printf("ok:%s\n", buf);
+        return 0;
+}
+
+static int do_connect(const char *host, int port, int type, int family, bool nonblock)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(host, port, &ss);
+        int s = socket(family ? family : ss.ss_family, type | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+        if (s < 0) {
+                printf("err:socket:%s\n", ename(errno));
+                return 0;
+        }
+        if (connect(s, (struct sockaddr *)&ss, len) < 0) {
+                if (!(nonblock && errno == EINPROGRESS)) {
+                        printf("err:%s\n", ename(errno));
+                        return 0;
+                }
+                printf("inprogress\n");
+                struct pollfd p = {.fd = s, .events = POLLOUT};
+                poll(&p, 1, 10000);
+                int soerr = 0;
+                socklen_t sl = sizeof(soerr);
+                getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+                if (soerr) {
+                        printf("err:%s\n", ename(soerr));
+                        return 0;
+                }
+        } else if (nonblock) {
+                printf("immediate\n");
+        }
+        fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+        exchange(s);
+        close(s);
+        return 0;
+}
+
+static int do_own_loopback(void)
+{
+        int srv = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t len = sizeof(a);
+        if (bind(srv, (struct sockaddr *)&a, len) < 0 || listen(srv, 4) < 0 ||
+            getsockname(srv, (struct sockaddr *)&a, &len) < 0) {
+                printf("err:listen:%s\n", ename(errno));
+                return 0;
+        }
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (connect(c, (struct sockaddr *)&a, len) < 0) {
+                printf("err:%s\n", ename(errno));
+                return 0;
+        }
+        int s = accept(srv, NULL, NULL);
+        write(s, "self\n", 5);
+        char buf[16] = {0};
+        ssize_t n = read(c, buf, sizeof(buf) - 1);
+        printf(n > 0 && strncmp(buf, "self", 4) == 0 ? "ok:self\n" : "err:read\n");
+        return 0;
+}
+
+static int do_families(void)
+{
+        static const struct {
+                int family;
+                const char *name;
+        } f[] = {{AF_PACKET, "packet"}, {AF_NETLINK, "netlink"}, {40 /* AF_VSOCK */, "vsock"}};
+        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+                int s = socket(f[i].family, SOCK_RAW | SOCK_CLOEXEC, 0);
+                if (s < 0 && f[i].family == 40)
+                        s = socket(f[i].family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                printf("%s=%s\n", f[i].name, s >= 0 ? "ok" : ename(errno));
+                if (s >= 0)
+                        close(s);
+        }
+        return 0;
+}
+
+/* --- races ----------------------------------------------------------------- */
+static struct sockaddr_storage race_addr, race_a, race_b;
+static socklen_t race_len;
+static volatile int race_stop, race_fd = -1;
+
+static void *flip_addr(void *arg)
+{
+        (void)arg;
+        for (unsigned i = 0; !race_stop; i++) {
+                const unsigned char *src = (const unsigned char *)(i % 2 ? &race_b : &race_a);
+                unsigned char *dst = (unsigned char *)&race_addr;
+                for (size_t k = 0; k < race_len; k++) /* byte by byte: torn mixtures too */
+                        dst[k] = src[k];
+        }
+        return NULL;
+}
+
+static void *swap_fd(void *arg)
+{
+        (void)arg;
+        int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        while (!race_stop) {
+                int fd = race_fd;
+                if (fd >= 0)
+                        dup2(udp, fd);
+        }
+        close(udp);
+        return NULL;
+}
+
+/* N connects through a buffer another thread rewrites between A and B (and,
+ * with swap, an fd another thread keeps replacing): prints who answered. */
+static int do_race(const char *a, const char *b, int port, int n, bool swap)
+{
+        race_len = make_addr(a, port, &race_a);
+        make_addr(b, port, &race_b);
+        race_addr = race_a;
+        pthread_t t1, t2;
+        pthread_create(&t1, NULL, flip_addr, NULL);
+        if (swap)
+                pthread_create(&t2, NULL, swap_fd, NULL);
+        int answers_a = 0, answers_b = 0, failed = 0;
+        char name_a[64] = "", name_b[64] = "";
+        for (int i = 0; i < n; i++) {
+                int s = socket(race_a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                race_fd = s;
+                int r = connect(s, (struct sockaddr *)&race_addr, race_len);
+                race_fd = -1;
+                char buf[64] = {0};
+                struct timeval tv = {.tv_sec = 2};
+                setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+                if (r == 0 && send(s, "ping\n", 5, MSG_NOSIGNAL) == 5 && recv(s, buf, sizeof(buf) - 1, 0) > 0) {
+                        buf[strcspn(buf, "\n")] = '\0';
+                        if (!name_a[0] || strcmp(buf, name_a) == 0) {
+                                snprintf(name_a, sizeof(name_a), "%s", buf);
+                                answers_a++;
+                        } else {
+                                snprintf(name_b, sizeof(name_b), "%s", buf);
+                                answers_b++;
+                        }
+                } else {
+                        failed++;
+                }
+                close(s);
+        }
+        race_stop = 1;
+        pthread_join(t1, NULL);
+        if (swap)
+                pthread_join(t2, NULL);
+        printf("answered %s=%d %s=%d failed=%d\n", name_a[0] ? name_a : "-", answers_a, name_b[0] ? name_b : "-",
+               answers_b, failed);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        if (argc == 4 && strcmp(argv[1], "tcp") == 0)
+                return do_connect(argv[2], atoi(argv[3]), SOCK_STREAM, 0, false);
+        if (argc == 4 && strcmp(argv[1], "tcp6") == 0)
+                return do_connect(argv[2], atoi(argv[3]), SOCK_STREAM, AF_INET6, false);
+        if (argc == 4 && strcmp(argv[1], "tcp-nonblock") == 0)
+                return do_connect(argv[2], atoi(argv[3]), SOCK_STREAM, 0, true);
+        if (argc == 4 && strcmp(argv[1], "udp") == 0)
+                return do_connect(argv[2], atoi(argv[3]), SOCK_DGRAM, 0, false);
+        if (argc == 2 && strcmp(argv[1], "own-loopback") == 0)
+                return do_own_loopback();
+        if (argc == 2 && strcmp(argv[1], "families") == 0)
+                return do_families();
+        if (argc == 6 && strcmp(argv[1], "race-addr") == 0)
+                return do_race(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), false);
+        if (argc == 6 && strcmp(argv[1], "race-swap") == 0)
+                return do_race(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), true);
+        fprintf(stderr, "usage: net_probe tcp|tcp6|tcp-nonblock|udp HOST PORT | own-loopback | families |\n"
+                        "       race-addr|race-swap A B PORT N\n");
+        return 2;
+}
