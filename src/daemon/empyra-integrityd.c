@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -261,8 +263,10 @@ static int report(struct daemon *d, struct client *c, struct emp_error *err, cha
         }
         emp_integrity_gather_platform(&p);
         /* Everything read must have been the caller's: it is still the
-         * process its pidfd names. */
-        if (syscall(SYS_pidfd_send_signal, c->pidfd, 0, NULL, 0) < 0) {
+         * process its pidfd names (a pidfd turns readable when it exits;
+         * polling needs no permission to signal it). */
+        struct pollfd alive = {.fd = c->pidfd, .events = POLLIN};
+        if (poll(&alive, 1, 0) != 0) {
                 emp_subject_facts_free(&s);
                 return emp_error_set(err, -ESRCH, "the caller exited during the check");
         }
@@ -480,10 +484,10 @@ static int listen_on(const char *path, struct emp_error *err)
         return TAKE_FD(fd);
 }
 
-/* After start-up root keeps only what reading other processes needs:
- * CAP_SYS_PTRACE (their /proc files), CAP_DAC_READ_SEARCH (files they map),
- * CAP_CHECKPOINT_RESTORE (opening /proc/PID/map_files; CAP_SYS_ADMIN on
- * kernels before 5.9). No setuid, no new privileges. */
+/* After start-up the daemon runs as nobody with only what reading other
+ * processes needs: CAP_SYS_PTRACE (their /proc files), CAP_DAC_READ_SEARCH
+ * (files they map), CAP_CHECKPOINT_RESTORE (opening /proc/PID/map_files;
+ * CAP_SYS_ADMIN on kernels before 5.9). No new privileges. */
 static int drop_privileges(struct emp_error *err)
 {
         if (geteuid() != 0)
@@ -496,6 +500,15 @@ static int drop_privileges(struct emp_error *err)
                 if (cap_drop_bound(c) < 0 && errno != EINVAL)
                         return emp_error_errno(err, -errno, "dropping bounding capability %d", c);
         }
+        /* Off uid 0 as well: root without capabilities still owns most of
+         * the system's files. The three capabilities survive the switch. */
+        struct passwd *pw = getpwnam("nobody");
+        uid_t uid = pw ? pw->pw_uid : 65534;
+        gid_t gid = pw ? pw->pw_gid : 65534;
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+            setresuid(uid, uid, uid) < 0)
+                return emp_error_errno(err, -errno, "switching to uid %u (nobody)", (unsigned)uid);
+        prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
         cap_t caps = cap_init();
         if (!caps)
                 return emp_error_errno(err, -ENOMEM, "capabilities");
@@ -656,9 +669,12 @@ int main(int argc, char **argv)
 #ifdef EMP_HAVE_TSS2
         emp_tpm_close(d.tpm);
 #endif
+        /* Started as root, it now runs as nobody and may not remove the socket
+         * from root's directory: the next start replaces it (systemd removes
+         * RuntimeDirectory). Clients meanwhile get "connection refused". */
         struct stat st;
         if (lstat(d.socket_path, &st) == 0 && S_ISSOCK(st.st_mode))
-                unlink(d.socket_path);
+                (void)unlink(d.socket_path);
         close(d.listen_fd);
         return 0;
 }

@@ -64,6 +64,14 @@ attest_in() {
         printf '%s\n' "$SB_OUT" >"$out"
 }
 
+if is_root; then
+        is "$(awk '/^Uid:/ {print $2}' /proc/$DPID/status)" "$(id -u nobody 2>/dev/null || echo 65534)" \
+                "after start-up the daemon runs as nobody"
+        is "$(awk '/^CapEff:/ {print $2}' /proc/$DPID/status)" 0000010000080004 \
+                "... with only CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH and CAP_CHECKPOINT_RESTORE"
+fi
+is "$(awk '/^NoNewPrivs:/ {print $2}' /proc/$DPID/status)" 1 "the daemon runs with no_new_privs"
+
 # --- the socket in the sandbox -------------------------------------------------
 sb_sh --manifest="$M" "${GRANTS[@]}" 'test -S /run/empyra/integrity.sock && echo sock'
 sb_is "$SB_OUT" sock "the socket is at /run/empyra/integrity.sock in a sandbox whose manifest asks for integrity"
@@ -246,7 +254,9 @@ sb_ok "meanwhile another sandbox gets its report" '[ "$SB_RC" -eq 0 ] && grep -q
 wait "$IDLE"
 
 kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-check "the daemon removes its socket when it stops" test ! -e "$SOCK"
+out=$("$EMPYRA" attest pubkey --app "$APP" 2>&1)
+like "$out" 'Connection refused|No such file' "once the daemon stops, requests fail to connect"
+rm -f "$SOCK" # as root the daemon (then nobody) cannot remove it from this directory
 
 # The state dir became readable by others (chmod -R above): the daemon
 # refuses to use the secret in it.
