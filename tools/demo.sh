@@ -75,5 +75,36 @@ if [ "$(id -u)" -eq 0 ]; then
         "$E" deny org.empyra.Demo network:lan --for=1h
         "$E" audit --app org.empyra.Demo
         "$E" audit verify
-        pkill -n -x -u 0 empyrad 2>/dev/null
 fi
+
+say "Brokered files: a host file outside the view, asked for at run time"
+# A private empyrad for the rest of the demo: its own runtime, config and state dirs.
+[ -d "$DEMO/run" ] || mkdir -m 700 "$DEMO/run"
+export XDG_RUNTIME_DIR="$DEMO/run" XDG_CONFIG_HOME="$DEMO/config" XDG_STATE_HOME="$DEMO/state"
+mkdir -p "$DEMO/docs" && echo "a note on the host" >"$DEMO/docs/note.txt" && chmod -R a+rX "$DEMO/docs"
+echo "--- no rule and no prompt UI running: an ask is denied at once"
+"$E" run --app=org.empyra.Reader --files=brokered -- cat "$DEMO/docs/note.txt"; echo "exit status: $?"
+echo "--- after: empyra allow org.empyra.Reader filesystem:$DEMO/docs"
+"$E" allow org.empyra.Reader "filesystem:$DEMO/docs" >/dev/null
+"$E" run --app=org.empyra.Reader --files=brokered -- cat "$DEMO/docs/note.txt"; echo "exit status: $?"
+
+say "The network gateway: connections decided per destination"
+python3 -m http.server 18765 --bind 127.0.0.1 >/dev/null 2>&1 &
+web=$!
+sleep 0.5
+FETCH='import urllib.request,sys
+try: print("HTTP", urllib.request.urlopen("http://127.0.0.1:18765/", timeout=5).status)
+except Exception as e: print("refused:", e)'
+echo "--- without shared=network: only the app's own loopback exists"
+"$E" run --app=org.empyra.Fetch -- python3 -c "$FETCH"
+echo "--- shared=network: the host's own services are asked about (no UI: denied)"
+"$E" run --app=org.empyra.Fetch --share=network -- python3 -c "$FETCH"
+echo "--- after: empyra allow org.empyra.Fetch network:loopback"
+"$E" allow org.empyra.Fetch network:loopback >/dev/null
+"$E" run --app=org.empyra.Fetch --share=network -- python3 -c "$FETCH"
+"$E" net org.empyra.Fetch
+kill $web 2>/dev/null
+"$E" audit verify
+for p in $(pgrep -x empyrad); do
+        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$DEMO/run" && kill "$p"
+done

@@ -209,21 +209,7 @@ int audit_state_read(int dirfd, enum audit_state_kind kind, const unsigned char 
 
 int audit_replace_file(int dirfd, const char *name, const void *data, size_t len)
 {
-        char tmp[AUDIT_NAME_MAX + 16];
-        snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        int r = emp_write_all(fd, data, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlinkat(dirfd, tmp, 0);
-                return r;
-        }
-        return fsync(dirfd) < 0 ? -errno : 0;
+        return emp_replace_file_at(dirfd, name, data, len, 0600);
 }
 
 int audit_state_write(int dirfd, enum audit_state_kind kind, const unsigned char *key, const struct audit_pos *pos)

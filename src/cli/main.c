@@ -18,7 +18,7 @@ static const struct emp_command commands[] = {
         {"deny", cmd_decide, "deny a permission: deny ID PERMISSION [--for=1h]"},
         {"ask", cmd_decide, "always ask: ask ID PERMISSION"},
         {"reset", cmd_reset, "remove the user's rules: reset ID [PERMISSION]"},
-        {"net", cmd_net, "an app's network rules and recent connections: net ID [--json]"},
+        {"net", cmd_net, "network provider, rules, recent connections: net ID [--provider=P] [--json]"},
         {"audit", cmd_audit, "the audit log: audit [--app ID] [--follow] [--json] | audit verify"},
         {"prompt", cmd_prompt, "answer pending requests in the terminal: prompt [--json]"},
         {"attest", cmd_attest, "integrity reports: attest [--nonce HEX] | attest pubkey | attest verify"},

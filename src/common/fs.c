@@ -3,6 +3,9 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <sys/random.h>
+#include <stdio.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
@@ -43,6 +46,48 @@ int emp_write_file_at(int dirfd, const char *name, const void *data, size_t len,
         if (fd < 0)
                 return -errno;
         return emp_write_all(fd, data, len);
+}
+
+/* A fresh temporary beside name: ".NAME.XXXXXX", opened O_EXCL (two
+ * writers never share one). */
+static int open_temp(int dfd, const char *name, mode_t mode, char *tmp, size_t size)
+{
+        static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for (int attempt = 0; attempt < 100; attempt++) {
+                unsigned char rnd[6];
+                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                        return -errno ?: -EIO;
+                int n = snprintf(tmp, size, ".%s.", name);
+                if (n < 0 || (size_t)n + sizeof(rnd) + 1 > size)
+                        return -ENAMETOOLONG;
+                for (size_t i = 0; i < sizeof(rnd); i++)
+                        tmp[n + (int)i] = chars[rnd[i] % (sizeof(chars) - 1)];
+                tmp[n + (int)sizeof(rnd)] = '\0';
+                int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+                if (fd >= 0 || errno != EEXIST)
+                        return fd >= 0 ? fd : -errno;
+        }
+        return -EEXIST;
+}
+
+int emp_replace_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        char tmp[PATH_MAX];
+        int fd = open_temp(dirfd, name, mode, tmp, sizeof(tmp));
+        if (fd < 0)
+                return fd;
+        int r = emp_write_all(fd, data, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return fsync(dirfd) < 0 ? -errno : 0;
 }
 
 int emp_write_string(const char *path, const char *s)

@@ -8,6 +8,9 @@
 int emp_write_all(int fd, const void *data, size_t len);
 /* Write data to dirfd/name (created with mode, truncated). 0 or -errno. */
 int emp_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+/* Replace dirfd/name atomically: write .name.XXXXXX (mode), fsync, rename,
+ * fsync dirfd. A crash leaves the old or the new file, never a torn one. */
+int emp_replace_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 /* Write a string into an existing file (cgroup knobs, /proc files). */
 int emp_write_string(const char *path, const char *s);
 /* Read up to max bytes of a file into a NUL-terminated buffer *ret. */

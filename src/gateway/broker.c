@@ -49,11 +49,13 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
 {
         int nr = n->data.nr;
         const __u64 *a = n->data.args;
-        enum { OPEN, OPENAT, CREAT, CONNECT } op;
+        enum { OPEN, OPENAT, CREAT, CONNECT, BIND, SENDTO } op;
         if (n->data.arch == AUDIT_ARCH_X86_64)
-                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : -1;
+                op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : nr == 49 ? BIND
+                   : nr == 44 ? SENDTO : -1;
         else if (n->data.arch == AUDIT_ARCH_I386)
-                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : -1;
+                op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : nr == 361 ? BIND
+                   : nr == 369 ? SENDTO : -1;
         else
                 return -ENOSYS;
         switch ((int)op) {
@@ -61,6 +63,8 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
         case OPENAT: *ret = (struct open_args){(int)a[0], a[1], (int)a[2], (mode_t)a[3]}; return 0;
         case CREAT: *ret = (struct open_args){AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]}; return 0;
         case CONNECT: return 1;
+        case BIND: return 2;
+        case SENDTO: return 3;
         default: return -ENOSYS;
         }
 }
@@ -88,6 +92,12 @@ static int read_path(pid_t pid, uint64_t addr, char *buf, size_t size)
 bool emp_broker_id_valid(int listener, uint64_t id)
 {
         return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+void emp_broker_reply_value(int listener, uint64_t id, int64_t val)
+{
+        struct seccomp_notif_resp r = {.id = id, .val = val};
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r);
 }
 
 void emp_broker_reply(int listener, uint64_t id, int error, bool cont)
@@ -228,7 +238,7 @@ static char *file_permission(const char *host_path, enum emp_file_access access)
 
 void emp_broker_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow, const char *grant)
 {
-        if (call->kind == EMP_CALL_CONNECT) {
+        if (call->kind != EMP_CALL_OPEN) {
                 emp_net_call_finish(d, call, allow);
                 return;
         }
@@ -236,7 +246,8 @@ void emp_broker_call_finish(struct emp_daemon *d, struct emp_broker_call *call, 
         int err = -EACCES;
         if (allow && emp_broker_id_valid(box->listener, call->notif_id)) {
                 int fd = -1;
-                mode_t mode = call->mode & 07777 & ~(mode_t)app_umask(call->pid);
+                /* The umask matters only when a file is created. */
+                mode_t mode = (call->flags & O_CREAT) ? call->mode & 07777 & ~(mode_t)app_umask(call->pid) : 0;
                 err = open_beneath(grant, call->host_path, call->flags, mode, &fd);
                 if (err == 0) {
                         struct seccomp_notif_addfd a = {.id = call->notif_id, .flags = SECCOMP_ADDFD_FLAG_SEND,
@@ -265,11 +276,6 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
                       const char *host_path)
 {
         struct emp_daemon *d = box->d;
-        struct stat st;
-        if (stat(host_path, &st) < 0 && !(a->flags & O_CREAT)) {
-                emp_broker_reply(box->listener, n->id, 0, true); /* nowhere: the kernel says ENOENT */
-                return;
-        }
         bool write = (a->flags & O_ACCMODE) != O_RDONLY || (a->flags & (O_TRUNC | O_CREAT));
         enum emp_file_access access = write ? EMP_ACCESS_WRITE : EMP_ACCESS_READ;
         _cleanup_free_ char *perm = file_permission(host_path, access);
@@ -302,6 +308,17 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
         else
                 source = emp_source_str(v.source);
         _cleanup_free_ char *grant = v.rule && v.decision == EMP_DECISION_ALLOW ? strdup(v.rule->perm.path) : NULL;
+        /* Ask only about what exists (or may be created): nobody is asked
+         * about a typo. Allowed or denied, the open itself tells. */
+        struct stat st;
+        if (v.decision == EMP_DECISION_ASK && stat(host_path, &st) < 0 && !(a->flags & O_CREAT)) {
+                pthread_mutex_unlock(&d->lock);
+                emp_broker_reply(box->listener, n->id, 0, true); /* the kernel says ENOENT */
+                free(call->host_path);
+                free(call);
+                emp_broker_box_unref(box);
+                return;
+        }
         if (v.decision == EMP_DECISION_ASK) {
                 if (emp_prompts_add(d, call, perm) < 0) {
                         audit_file(d, box, perm, "deny", "prompt-failed", host_path);
@@ -311,12 +328,43 @@ static void host_file(struct emp_broker_box *box, const struct seccomp_notif *n,
                 return;
         }
         bool allow = v.decision == EMP_DECISION_ALLOW;
-        /* A decision that could not be logged does not take effect. */
-        if (audit_file(d, box, perm, allow ? "allow" : "deny", source, host_path) < 0)
+        /* A decision that could not be logged does not take effect. The same
+         * decision for the same file is logged once per running instance. */
+        if (!emp_audit_seen(box, perm, allow, source) &&
+            audit_file(d, box, perm, allow ? "allow" : "deny", source, host_path) < 0)
                 allow = false;
         pthread_mutex_unlock(&d->lock);
         /* The open happens outside the lock: a slow disk stalls only this app. */
         emp_broker_call_finish(d, call, allow, allow ? (grant ? grant : host_path) : NULL);
+}
+
+/* Paths recently found in the app's own view (libraries, configs opened over
+ * and over). A hit skips the resolution; a stale hit can only mean the
+ * kernel answers natively (ENOENT), never that a host file is served. */
+static uint32_t view_hash(const char *s)
+{
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (uint8_t)*s) * 16777619u;
+        return h;
+}
+
+static bool view_cached(const struct emp_broker_box *box, const char *view)
+{
+        const char *e = box->view_cache[view_hash(view) % EMP_VIEW_CACHE];
+        return e && strcmp(e, view) == 0;
+}
+
+static void view_remember(struct emp_broker_box *box, const char *view)
+{
+        char **slot = &box->view_cache[view_hash(view) % EMP_VIEW_CACHE];
+        if (*slot && strcmp(*slot, view) == 0)
+                return;
+        char *copy = strdup(view);
+        if (!copy)
+                return;
+        free(*slot);
+        *slot = copy;
 }
 
 static int open_root(struct emp_broker_box *box, const struct seccomp_notif *n)
@@ -347,15 +395,23 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_net_connect(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
                 return;
         }
+        if (kind == 2) {
+                emp_net_bind(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
+                return;
+        }
+        if (kind == 3) {
+                emp_net_sendto(box, n);
+                return;
+        }
         char path[PATH_MAX], base[PATH_MAX], view[PATH_MAX], host[PATH_MAX];
         /* Unreadable or too long: the kernel gives the same error natively. */
         if (read_path((pid_t)n->pid, a.path_addr, path, sizeof(path)) < 0 || !path[0]) {
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        /* The pid is the caller's only while the notification lives. */
-        if (!emp_broker_id_valid(box->listener, n->id))
-                return;
+        /* What follows reads the caller's cwd and root by pid: valid only while
+         * the notification lives, which host_file() checks (ID_VALID) before
+         * anything is acted on; a continued call acts on nothing of ours. */
         if (box->root_fd < 0 && open_root(box, n) < 0) {
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
@@ -364,7 +420,9 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        if (emp_broker_join(base, path, view, sizeof(view)) < 0 || in_view(box, view, a.flags)) {
+        if (emp_broker_join(base, path, view, sizeof(view)) < 0 || view_cached(box, view) ||
+            in_view(box, view, a.flags)) {
+                view_remember(box, view);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
@@ -428,6 +486,9 @@ static void box_free(struct emp_broker_box *box)
                 close(box->stop_fd);
         if (box->dns_fd >= 0)
                 close(box->dns_fd);
+        for (size_t i = 0; i < EMP_VIEW_CACHE; i++)
+                free(box->view_cache[i]);
+        emp_audit_seen_free(box);
         free(box->app_id);
         free(box->instance);
         free(box->home_inside);
@@ -532,6 +593,12 @@ void emp_broker_stop_all(struct emp_daemon *d)
                 struct emp_broker_box *box = d->boxes;
                 d->boxes = box->next;
                 pthread_join(box->thread, NULL);
+                /* Lookups and blocking connects finishing in threads of their
+                 * own still hold the box: give them a moment (bounded). */
+                for (int i = 0; i < 200 && __atomic_load_n(&box->refs, __ATOMIC_SEQ_CST) > 1; i++)
+                        usleep(10000);
+                if (__atomic_load_n(&box->refs, __ATOMIC_SEQ_CST) > 1)
+                        continue; /* exiting anyway: leave it to the exit rather than free it under them */
                 box_free(box);
         }
 }
@@ -552,4 +619,22 @@ json_t *emp_broker_list(struct emp_daemon *d)
                         json_array_append_new(arr, json_pack("{s:s, s:s, s:i}", "app", b->app_id, "instance",
                                                              b->instance, "pid", (int)b->init_pid));
         return arr;
+}
+
+bool emp_audit_seen(struct emp_broker_box *box, const char *perm, bool allow, const char *source)
+{
+        char key[4400];
+        snprintf(key, sizeof(key), "%c%s %s", allow ? '+' : '-', source, perm);
+        char **slot = &box->audit_seen[view_hash(key) % EMP_AUDIT_SEEN];
+        if (*slot && strcmp(*slot, key) == 0)
+                return true;
+        free(*slot);
+        *slot = strdup(key);
+        return false;
+}
+
+void emp_audit_seen_free(struct emp_broker_box *box)
+{
+        for (size_t i = 0; i < EMP_AUDIT_SEEN; i++)
+                free(box->audit_seen[i]);
 }

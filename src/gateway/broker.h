@@ -27,7 +27,7 @@ struct emp_broker_attach {
         int dns_fd;              /* UDP socket on the app's 127.0.0.53:53 (taken), or -1 */
 };
 
-enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT };
+enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT, EMP_CALL_BIND, EMP_CALL_SENDTO };
 
 /* A trapped call waiting for a prompt's answer. */
 struct emp_broker_call {
@@ -49,6 +49,10 @@ struct emp_broker_call {
         char addr_text[46]; /* for the audit log */
         uint16_t port;
         char name[254]; /* the name the app resolved the address from, or "" */
+        /* SENDTO: the datagram (copied when it is sent) */
+        uint64_t buf;
+        size_t len;
+        int send_flags;
 };
 
 /* Start serving listener (taken) for a sandbox. Called with d->lock held. */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "broker.h"
 #include "policy/policy.h"
@@ -43,10 +44,26 @@ struct emp_broker_box {
                 char name[254];
         } names[256];
         unsigned names_next;
+        /* UDP destinations already allowed, by our socket's inode: a send to
+         * one of them skips the decision (d->lock). */
+        struct emp_udp_allowed {
+                ino_t sock;
+                struct emp_addr addr;
+                uint16_t port;
+        } udp_allowed[64];
+        unsigned udp_next;
+        /* Broker thread only: paths recently found in the app's own view. */
+#define EMP_VIEW_CACHE 256
+        char *view_cache[EMP_VIEW_CACHE];
+        /* Decisions already in the audit log for this instance (d->lock). */
+#define EMP_AUDIT_SEEN 512
+        char *audit_seen[EMP_AUDIT_SEEN];
         struct emp_broker_box *next;
 };
 
 void emp_broker_reply(int listener, uint64_t id, int error, bool cont);
+/* Answer with a return value (a byte count). */
+void emp_broker_reply_value(int listener, uint64_t id, int64_t val);
 bool emp_broker_id_valid(int listener, uint64_t id);
 static inline void emp_broker_box_ref(struct emp_broker_box *box)
 {
@@ -55,10 +72,21 @@ static inline void emp_broker_box_ref(struct emp_broker_box *box)
 /* The box stays on the list until reaped; this only counts. */
 void emp_broker_box_unref(struct emp_broker_box *box);
 
+/* Whether this (permission, decision, source) was already logged for the
+ * box's instance; remembers it if not (d->lock held). Repeats of one
+ * decision by one running app are logged once: a loop cannot flush the log. */
+bool emp_audit_seen(struct emp_broker_box *box, const char *perm, bool allow, const char *source);
+void emp_audit_seen_free(struct emp_broker_box *box);
+
 /* net.c: a trapped connect(fd, addr, len) (args as the kernel passed them). */
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                      uint64_t addrlen);
-/* net.c: answer a connect that waited for a prompt (lock held). */
+/* net.c: a trapped sendto(fd, buf, len, flags, addr, addrlen) with an address. */
+void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n);
+/* net.c: a trapped bind(fd, addr, len). */
+void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
+                  uint64_t addrlen);
+/* net.c: answer a connect or bind that waited for a prompt (lock held). */
 void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow);
 /* net.c: the box's network settings from Broker.Attach. 0 or -errno. */
 int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *provider, char **rules,

@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "api.h"
+#include "common/cleanup.h"
 #include "broker.h"
 #include "daemon.h"
 #include "prompts.h"
+#include "providers.h"
 #include "launcher/focus.h"
 #include "manifest/manifest.h"
 #include "policy/permission.h"
@@ -209,6 +211,7 @@ static void m_policy_set(struct emp_daemon *d, json_t *params, struct emp_method
                 fail(out, EMP_API_ERR_PARAMS, perm ? err.msg : "\"permission\" is required");
                 return;
         }
+        emp_permission_free(&parsed); /* checked; emp_policy_set parses its own */
         if (!dec || emp_decision_from_str(dec, &decision) < 0) {
                 fail(out, EMP_API_ERR_PARAMS, "\"decision\" must be allow, deny or ask");
                 return;
@@ -246,11 +249,13 @@ static void m_policy_reset(struct emp_daemon *d, json_t *params, struct emp_meth
                 return;
         }
         struct emp_policy *p = emp_policy_store_find(&d->store, app);
-        if (audit_change(d, app, perm ? perm : "*", "reset", out) < 0)
-                return;
-        if (p)
-                emp_policy_remove(p, perm ? &parsed : NULL, EMP_SOURCE_USER);
-        save_store(d, app, out);
+        if (audit_change(d, app, perm ? perm : "*", "reset", out) == 0) {
+                if (p)
+                        emp_policy_remove(p, perm ? &parsed : NULL, EMP_SOURCE_USER);
+                save_store(d, app, out);
+        }
+        if (perm)
+                emp_permission_free(&parsed);
 }
 
 /* ---- audit ---- */
@@ -349,9 +354,11 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
                         return;
                 }
         }
+        /* The user's choice (empyra net --provider) over the manifest's. */
+        _cleanup_free_ char *chosen = emp_provider_get(d->dirs.config, app);
         struct emp_broker_attach info = {app, instance, (pid_t)json_integer_value(pid), home_inside, home_host,
-                                         json_is_true(json_object_get(params, "network")), provider ? provider : "direct",
-                                         rules, -1};
+                                         json_is_true(json_object_get(params, "network")),
+                                         chosen ? chosen : provider ? provider : "direct", rules, -1};
         struct emp_error err = {0};
         int listener = d->passed_fds[0];
         d->passed_fds[0] = -1;
@@ -365,6 +372,44 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
                 return;
         }
         out->reply = json_pack("{s:I}", "brokered", (json_int_t)emp_broker_count(d));
+}
+
+/* io.empyra.Net.SetProvider {app, provider}: provider null forgets the
+ * user's choice (the manifest's applies again). Takes effect at the app's
+ * next launch. */
+static void m_net_set_provider(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        const char *app = param_app(params, out);
+        json_t *pv = json_object_get(params, "provider");
+        if (!app)
+                return;
+        if (!json_is_null(pv) && !json_is_string(pv)) {
+                fail(out, EMP_API_ERR_PARAMS, "\"provider\" must be direct, none, socks5://HOST:PORT or null");
+                return;
+        }
+        const char *provider = json_string_value(pv);
+        struct emp_error err = {0};
+        if (provider && emp_net_provider_validate(provider, &err) < 0) {
+                fail(out, EMP_API_ERR_PARAMS, err.msg);
+                return;
+        }
+        if (audit_change(d, app, "network:provider", provider ? provider : "manifest", out) < 0)
+                return;
+        if (emp_provider_set(d->dirs.config, app, provider, &err) < 0) {
+                fail(out, EMP_API_ERR_FAILED, err.msg);
+                return;
+        }
+        out->reply = json_pack("{s:s, s:o}", "app", app, "provider", provider ? json_string(provider) : json_null());
+}
+
+static void m_net_get_provider(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
+{
+        const char *app = param_app(params, out);
+        if (!app)
+                return;
+        char *p = emp_provider_get(d->dirs.config, app);
+        out->reply = json_pack("{s:s, s:o}", "app", app, "provider", p ? json_string(p) : json_null());
+        free(p);
 }
 
 static void m_prompts_list(struct emp_daemon *d, json_t *params, struct emp_method_result *out)
@@ -421,6 +466,8 @@ static const struct {
         {"io.empyra.Broker.Attach", m_broker_attach},
         {"io.empyra.Prompts.List", m_prompts_list},
         {"io.empyra.Prompts.Answer", m_prompts_answer},
+        {"io.empyra.Net.GetProvider", m_net_get_provider},
+        {"io.empyra.Net.SetProvider", m_net_set_provider},
 };
 
 void emp_methods_dispatch(struct emp_daemon *d, const char *method, json_t *params, struct emp_method_result *out)

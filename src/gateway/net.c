@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
@@ -16,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -24,6 +27,8 @@
 
 #include "broker_internal.h"
 #include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/strv.h"
 #include "daemon.h"
 #include "manifest/manifest.h"
 #include "prompts.h"
@@ -58,6 +63,59 @@ static int proxy_setup(struct emp_broker_box *box, const char *spec, struct emp_
         return 0;
 }
 
+/* What the manifest requests now, against what it requested at the app's
+ * last gateway launch ($XDG_STATE_HOME/empyra/manifests/ID.json): each
+ * newly requested permission becomes a MANIFEST-source "ask" rule in the
+ * store, which ties with the manifest's own allow, so the user is asked
+ * (DESIGN.md §6). The first launch records the list and asks nothing: the
+ * user installed that manifest as it is. Lock held. */
+static void manifest_changes(struct emp_broker_box *box, const struct emp_manifest *m)
+{
+        struct emp_daemon *d = box->d;
+        char **now = NULL, **added = NULL;
+        struct emp_error e = {0};
+        if (emp_policy_manifest_requests(m, &now, &e) < 0)
+                return;
+        char dir[PATH_MAX], path[PATH_MAX + 320], name[300];
+        snprintf(dir, sizeof(dir), "%s/manifests", d->dirs.state);
+        snprintf(name, sizeof(name), "%s.json", box->app_id);
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        json_t *old = emp_read_file(path, 1 << 20, &text, &len) == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+        if (json_is_array(old)) {
+                size_t n = json_array_size(old), i;
+                char **before = calloc(n + 1, sizeof(char *));
+                json_t *v;
+                json_array_foreach(old, i, v) if (before && json_is_string(v)) before[i] = (char *)json_string_value(v);
+                struct emp_policy *p = NULL;
+                if (before && emp_policy_manifest_changed(before, now, &added, &e) == 0 && added[0] &&
+                    emp_policy_store_get(&d->store, box->app_id, &p) == 0) {
+                        for (size_t k = 0; added[k]; k++) {
+                                struct emp_audit_record rec = {.app = box->app_id, .instance = box->instance,
+                                                               .permission = added[k], .decision = "ask",
+                                                               .source = "manifest-changed"};
+                                if (emp_audit_append(d->audit, &rec, NULL) == 0)
+                                        emp_policy_set(p, added[k], EMP_DECISION_ASK, EMP_SOURCE_MANIFEST,
+                                                       EMP_SCOPE_ALWAYS, 0, NULL);
+                        }
+                        emp_policy_store_save(d->dirs.config, &d->store, NULL);
+                }
+                free(before);
+        }
+        json_decref(old);
+        json_t *list = json_array();
+        for (size_t i = 0; now[i]; i++)
+                json_array_append_new(list, json_string(now[i]));
+        _cleanup_free_ char *out = json_dumps(list, JSON_COMPACT);
+        json_decref(list);
+        _cleanup_close_ int dfd = -1;
+        if (out && emp_mkdir_p(dir, 0700) == 0 && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+                emp_replace_file_at(dfd, name, out, strlen(out), 0600);
+        emp_strv_free(now);
+        emp_strv_free(added);
+}
+
 int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *provider, char **rules,
                       struct emp_error *err)
 {
@@ -68,13 +126,15 @@ int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *prov
                 if (r < 0)
                         return r;
         }
-        if (!rules || !rules[0])
+        if (!network)
                 return 0;
         struct emp_manifest m;
         emp_manifest_init(&m);
         m.shared = EMP_SHARE_NETWORK;
-        m.net_rules = rules; /* borrowed: add_manifest only reads */
-        int r = emp_policy_add_manifest(&box->manifest, &m, err);
+        m.net_rules = rules; /* borrowed: these only read */
+        int r = rules && rules[0] ? emp_policy_add_manifest(&box->manifest, &m, err) : 0;
+        if (r == 0)
+                manifest_changes(box, &m);
         m.net_rules = NULL;
         emp_manifest_free(&m);
         return r;
@@ -384,10 +444,150 @@ static void perform_async(struct emp_broker_call *c)
         }
 }
 
+/* Serve on the host: a socket of ours bound where the app asked (the host's
+ * loopback or every interface), in place of the app's fd; its listen()
+ * then runs natively on it. */
+static void perform_bind(struct emp_broker_call *c)
+{
+        int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
+        int type = sock_int(c->sock, SOL_SOCKET, SO_TYPE);
+        int proto = sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL);
+        int fl = fcntl(c->sock, F_GETFL);
+        int result = 0;
+        _cleanup_close_ int s = socket(domain, type | SOCK_CLOEXEC | (fl >= 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0),
+                                       proto);
+        if (s < 0)
+                result = -errno;
+        if (result == 0) {
+                copy_options(c->sock, s, domain, type);
+                if (bind(s, (struct sockaddr *)&c->addr, c->addrlen) < 0)
+                        result = -errno;
+        }
+        if (result == 0) {
+                struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
+                                                .srcfd = (uint32_t)s, .newfd = (uint32_t)c->app_fd,
+                                                .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
+                if (ioctl(c->box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+                        result = -errno;
+        }
+        emp_broker_reply(c->box->listener, c->notif_id, result, false);
+}
+
+/* Whether fd is a socket of empyrad's own network namespace (one the
+ * gateway already put in place of the app's). */
+static bool socket_is_ours(int fd)
+{
+        static ino_t own;
+        struct stat st;
+        if (!own && stat("/proc/self/ns/net", &st) == 0)
+                own = st.st_ino;
+        int ns = ioctl(fd, SIOCGSKNS);
+        if (ns < 0)
+                return false;
+        bool ours = fstat(ns, &st) == 0 && st.st_ino == own;
+        close(ns);
+        return ours;
+}
+
+static ino_t inode_of(int fd)
+{
+        struct stat st;
+        return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+static void udp_remember(struct emp_broker_box *box, ino_t sock, const struct emp_addr *a, uint16_t port)
+{
+        pthread_mutex_lock(&box->d->lock);
+        struct emp_udp_allowed *e = &box->udp_allowed[box->udp_next++ % ARRAY_SIZE(box->udp_allowed)];
+        *e = (struct emp_udp_allowed){sock, *a, port};
+        pthread_mutex_unlock(&box->d->lock);
+}
+
+static bool udp_allowed(struct emp_broker_box *box, ino_t sock, const struct emp_addr *a, uint16_t port)
+{
+        bool found = false;
+        pthread_mutex_lock(&box->d->lock);
+        for (size_t i = 0; !found && i < ARRAY_SIZE(box->udp_allowed); i++) {
+                const struct emp_udp_allowed *e = &box->udp_allowed[i];
+                found = e->sock == sock && e->port == port && e->addr.family == a->family &&
+                        memcmp(e->addr.bytes, a->bytes, 16) == 0;
+        }
+        pthread_mutex_unlock(&box->d->lock);
+        return found;
+}
+
+/* Send the app's datagram from a socket of the host's namespace: the first
+ * time, a host UDP socket (on the same port, if the app bound one) takes the
+ * app's fd, so replies reach it natively; the payload is copied once. */
+static void perform_send(struct emp_broker_call *c)
+{
+        struct emp_broker_box *box = c->box;
+        _cleanup_close_ int fresh = -1;
+        _cleanup_free_ char *payload = NULL;
+        int s = c->sock;
+        int64_t result = 0;
+        if (!socket_is_ours(c->sock)) {
+                int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
+                int fl = fcntl(c->sock, F_GETFL);
+                fresh = socket(domain, SOCK_DGRAM | SOCK_CLOEXEC | (fl >= 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0);
+                if (fresh < 0) {
+                        result = -errno;
+                        goto answer;
+                }
+                copy_options(c->sock, fresh, domain, SOCK_DGRAM);
+                struct sockaddr_storage local;
+                socklen_t ll = sizeof(local);
+                if (getsockname(c->sock, (struct sockaddr *)&local, &ll) == 0 &&
+                    ((struct sockaddr_in *)&local)->sin_port != 0) {
+                        /* Keep its port, on every interface of the host. */
+                        if (local.ss_family == AF_INET)
+                                ((struct sockaddr_in *)&local)->sin_addr.s_addr = htonl(INADDR_ANY);
+                        else
+                                ((struct sockaddr_in6 *)&local)->sin6_addr = in6addr_any;
+                        bind(fresh, (struct sockaddr *)&local, ll);
+                }
+                struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
+                                                .srcfd = (uint32_t)fresh, .newfd = (uint32_t)c->app_fd,
+                                                .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
+                if (ioctl(box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0) {
+                        result = -errno;
+                        goto answer;
+                }
+                s = fresh;
+                struct emp_addr addr;
+                uint16_t port;
+                if (emp_addr_from_sockaddr((struct sockaddr *)&c->addr, c->addrlen, &addr, &port) == 0)
+                        udp_remember(box, inode_of(fresh), &addr, port);
+        }
+        size_t len = c->len > 65535 ? 65535 : c->len;
+        payload = malloc(len ? len : 1);
+        if (!payload || (len && read_mem(c->pid, c->buf, payload, len) < 0)) {
+                result = payload ? -EFAULT : -ENOMEM;
+                goto answer;
+        }
+        ssize_t n = sendto(s, payload, len, c->send_flags | MSG_NOSIGNAL, (struct sockaddr *)&c->addr, c->addrlen);
+        result = n < 0 ? -errno : n;
+answer:
+        if (result < 0)
+                emp_broker_reply(box->listener, c->notif_id, (int)result, false);
+        else
+                emp_broker_reply_value(box->listener, c->notif_id, result);
+}
+
 void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow)
 {
         (void)d;
         if (allow && emp_broker_id_valid(call->box->listener, call->notif_id)) {
+                if (call->kind == EMP_CALL_BIND) {
+                        perform_bind(call);
+                        call_free(call);
+                        return;
+                }
+                if (call->kind == EMP_CALL_SENDTO) {
+                        perform_send(call);
+                        call_free(call);
+                        return;
+                }
                 perform_async(call);
                 return;
         }
@@ -426,10 +626,179 @@ static int decide(struct emp_daemon *d, const struct emp_broker_box *box, const 
         return r;
 }
 
+static bool addr_any(const struct emp_addr *a)
+{
+        static const uint8_t zero[16];
+        return memcmp(a->bytes, zero, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr_ptr,
+                  uint64_t addrlen)
+{
+        struct emp_daemon *d = box->d;
+        struct sockaddr_storage ss = {0};
+        struct emp_addr addr;
+        uint16_t port;
+        /* Anything but a TCP bind to the loopback or every interface is the
+         * app's own business, in its own namespace (UDP client ports, Unix
+         * sockets, other addresses that do not exist there). */
+        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
+            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0 ||
+            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0 ||
+            (!addr_any(&addr) && emp_addr_classify(&addr) != EMP_NET_LOOPBACK)) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        int sock = app_socket(box, n, fd);
+        if (sock < 0) {
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return;
+        }
+        if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        char text[INET6_ADDRSTRLEN], perm[64];
+        emp_addr_format(&addr, text, sizeof(text));
+        snprintf(perm, sizeof(perm), "network:listen:%u", port);
+        struct emp_request req = {.kind = EMP_REQUEST_LISTEN, .port = port, .protocol = EMP_PROTOCOL_TCP};
+        struct emp_verdict v = {0};
+        pthread_mutex_lock(&d->lock);
+        int r = box->provider_none ? -EPERM : decide(d, box, &req, &v);
+        /* Serving on its own loopback needs nobody's permission: only a rule
+         * that grants the port moves it to the host's. */
+        if (!addr_any(&addr) && (r < 0 || v.decision != EMP_DECISION_ALLOW || v.source == EMP_SOURCE_DEFAULT)) {
+                pthread_mutex_unlock(&d->lock);
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        if (r < 0)
+                v.decision = EMP_DECISION_DENY;
+        const char *source = r == -EPERM ? "provider-none" : r < 0 ? "invalid" : emp_source_str(v.source);
+        struct emp_broker_call *c = calloc(1, sizeof(*c));
+        if (!c || !(c->host_path = strdup(perm + strlen("network:")))) {
+                pthread_mutex_unlock(&d->lock);
+                free(c);
+                close(sock);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                return;
+        }
+        c->kind = EMP_CALL_BIND;
+        c->box = box;
+        c->notif_id = n->id;
+        c->pid = (pid_t)n->pid;
+        c->app_fd = fd;
+        c->sock = sock;
+        memcpy(&c->addr, &ss, sizeof(ss));
+        c->addrlen = (socklen_t)addrlen;
+        c->protocol = EMP_PROTOCOL_TCP;
+        snprintf(c->addr_text, sizeof(c->addr_text), "%s", text);
+        c->port = port;
+        emp_broker_box_ref(box);
+        if (v.decision == EMP_DECISION_ASK) {
+                if (emp_prompts_add(d, c, perm) < 0)
+                        emp_net_call_finish(d, c, false);
+                pthread_mutex_unlock(&d->lock);
+                return;
+        }
+        bool allow = v.decision == EMP_DECISION_ALLOW;
+        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, NULL, text, port, EMP_PROTOCOL_TCP) < 0)
+                allow = false;
+        pthread_mutex_unlock(&d->lock);
+        emp_net_call_finish(d, c, allow);
+}
+
+/* The call for a trapped socket operation and its destination, named as the
+ * app asked for it (the resolver's name, else the address). NULL: out of
+ * memory, answered and sock closed. */
+static struct emp_broker_call *net_call(struct emp_broker_box *box, const struct seccomp_notif *n,
+                                        enum emp_call_kind kind, int fd, int sock, const struct sockaddr_storage *ss,
+                                        socklen_t len, const struct emp_addr *addr, uint16_t port,
+                                        enum emp_protocol proto)
+{
+        struct emp_broker_call *c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                return NULL;
+        }
+        *c = (struct emp_broker_call){.kind = kind, .box = box, .notif_id = n->id, .pid = (pid_t)n->pid,
+                                      .app_fd = fd, .sock = sock, .addrlen = len, .protocol = proto, .port = port};
+        memcpy(&c->addr, ss, sizeof(*ss));
+        emp_addr_format(addr, c->addr_text, sizeof(c->addr_text));
+        pthread_mutex_lock(&box->d->lock);
+        const char *known = emp_resolver_name(box, addr);
+        if (known)
+                snprintf(c->name, sizeof(c->name), "%s", known);
+        pthread_mutex_unlock(&box->d->lock);
+        /* Asked for by name: the prompt and an "always" answer speak of the name. */
+        bool v6 = addr->family == AF_INET6;
+        if (c->name[0] ? asprintf(&c->host_path, "%s:%u", c->name, port) < 0
+                       : asprintf(&c->host_path, "%s%s%s:%u", v6 ? "[" : "", c->addr_text, v6 ? "]" : "", port) < 0)
+                c->host_path = NULL;
+        emp_broker_box_ref(box);
+        if (!c->host_path) {
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+/* Decide a connect or send (provider, resolver, rules, defaults), log it,
+ * and answer, or queue it for a prompt. */
+static void net_decide(struct emp_broker_box *box, struct emp_broker_call *c, const struct emp_addr *addr)
+{
+        struct emp_daemon *d = box->d;
+        const char *name = c->name[0] ? c->name : NULL;
+        char perm[320];
+        snprintf(perm, sizeof(perm), "network:%s", c->host_path);
+        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = name, .addr = *addr, .port = c->port,
+                                  .protocol = c->protocol};
+        struct emp_verdict v = {0};
+        const char *source;
+        pthread_mutex_lock(&d->lock);
+        if (box->provider_none) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-none";
+        } else if (box->socks5 && c->protocol == EMP_PROTOCOL_UDP) {
+                v.decision = EMP_DECISION_DENY;
+                source = "provider-socks5-no-udp";
+        } else if (box->socks5 && emp_resolver_is_fake(addr) && !name) {
+                v.decision = EMP_DECISION_DENY; /* a stand-in address nobody asked for */
+                source = "provider-socks5-unknown-name";
+        } else if (!box->socks5 && is_nameserver(addr, c->port)) {
+                v.decision = EMP_DECISION_ALLOW;
+                source = "resolver";
+        } else if (decide(d, box, &req, &v) < 0) {
+                v.decision = EMP_DECISION_DENY;
+                source = "invalid";
+        } else {
+                source = emp_source_str(v.source);
+        }
+        if (v.decision == EMP_DECISION_ASK) {
+                if (emp_prompts_add(d, c, perm) < 0) {
+                        audit_connect(d, box, perm, "deny", "prompt-failed", name, c->addr_text, c->port, c->protocol);
+                        emp_net_call_finish(d, c, false);
+                }
+                pthread_mutex_unlock(&d->lock);
+                return;
+        }
+        bool allow = v.decision == EMP_DECISION_ALLOW;
+        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name, c->addr_text, c->port, c->protocol) < 0)
+                allow = false; /* not logged, not done */
+        pthread_mutex_unlock(&d->lock);
+        if (allow && c->kind == EMP_CALL_SENDTO && socket_is_ours(c->sock))
+                udp_remember(box, inode_of(c->sock), addr, c->port); /* later sends: the fast path */
+        emp_net_call_finish(d, c, allow);
+}
+
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr_ptr,
                      uint64_t addrlen)
 {
-        struct emp_daemon *d = box->d;
         struct sockaddr_storage ss = {0};
         /* Malformed or not an address we route: the kernel answers as it would
          * (inside the app's namespace, where only its own loopback exists). */
@@ -464,78 +833,52 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        char text[INET6_ADDRSTRLEN], name[254] = "", perm[320], where[300];
-        emp_addr_format(&addr, text, sizeof(text));
-        bool v6 = addr.family == AF_INET6;
-        pthread_mutex_lock(&d->lock);
-        const char *known = emp_resolver_name(box, &addr);
-        if (known)
-                snprintf(name, sizeof(name), "%s", known);
-        pthread_mutex_unlock(&d->lock);
-        /* Asked for by name: the prompt and an "always" answer speak of the name. */
-        if (name[0])
-                snprintf(where, sizeof(where), "%s:%u", name, port);
-        else
-                snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", text, v6 ? "]" : "", port);
-        snprintf(perm, sizeof(perm), "network:%s", where);
-        enum emp_protocol proto = type == SOCK_DGRAM ? EMP_PROTOCOL_UDP : EMP_PROTOCOL_TCP;
+        struct emp_broker_call *c = net_call(box, n, EMP_CALL_CONNECT, fd, sock, &ss, (socklen_t)addrlen, &addr, port,
+                                             type == SOCK_DGRAM ? EMP_PROTOCOL_UDP : EMP_PROTOCOL_TCP);
+        if (c)
+                net_decide(box, c, &addr);
+}
 
-        struct emp_broker_call *c = calloc(1, sizeof(*c));
-        if (!c || !(c->host_path = strdup(where))) {
-                free(c);
+void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
+        int fd = (int)n->data.args[0];
+        uint64_t addr_ptr = n->data.args[4], addrlen = n->data.args[5] & 0xffffffffu;
+        struct sockaddr_storage ss = {0};
+        struct emp_addr addr;
+        uint16_t port;
+        /* Not an IP destination: the app's own business, in its namespace. */
+        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
+            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0 ||
+            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0) {
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return;
+        }
+        int sock = app_socket(box, n, fd);
+        if (sock < 0) {
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return;
+        }
+        bool ours = socket_is_ours(sock);
+        /* A stream socket ignores the address; one of the app's own services. */
+        if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
+            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, SOCK_DGRAM, port))) {
                 close(sock);
-                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        c->kind = EMP_CALL_CONNECT;
-        c->box = box;
-        c->notif_id = n->id;
-        c->pid = (pid_t)n->pid;
-        c->app_fd = fd;
-        c->sock = sock;
-        memcpy(&c->addr, &ss, sizeof(ss));
-        c->addrlen = (socklen_t)addrlen;
-        c->protocol = proto;
-        snprintf(c->addr_text, sizeof(c->addr_text), "%s", text);
-        c->port = port;
-        snprintf(c->name, sizeof(c->name), "%s", name);
-        emp_broker_box_ref(box);
-
-        struct emp_request req = {.kind = EMP_REQUEST_CONNECT, .name = name[0] ? name : NULL, .addr = addr,
-                                  .port = port, .protocol = proto};
-        struct emp_verdict v = {0};
-        const char *source;
-        pthread_mutex_lock(&d->lock);
-        if (box->provider_none) {
-                v.decision = EMP_DECISION_DENY;
-                source = "provider-none";
-        } else if (box->socks5 && proto == EMP_PROTOCOL_UDP) {
-                v.decision = EMP_DECISION_DENY;
-                source = "provider-socks5-no-udp";
-        } else if (box->socks5 && emp_resolver_is_fake(&addr) && !name[0]) {
-                v.decision = EMP_DECISION_DENY; /* a stand-in address nobody asked for */
-                source = "provider-socks5-unknown-name";
-        } else if (!box->socks5 && is_nameserver(&addr, port)) {
-                v.decision = EMP_DECISION_ALLOW;
-                source = "resolver";
-        } else if (decide(d, box, &req, &v) < 0) {
-                v.decision = EMP_DECISION_DENY;
-                source = "invalid";
-        } else {
-                source = emp_source_str(v.source);
-        }
-        if (v.decision == EMP_DECISION_ASK) {
-                if (emp_prompts_add(d, c, perm) < 0) {
-                        audit_connect(d, box, perm, "deny", "prompt-failed", name[0] ? name : NULL, text, port, proto);
-                        emp_net_call_finish(d, c, false);
-                }
-                pthread_mutex_unlock(&d->lock);
+        struct emp_broker_call *c = net_call(box, n, EMP_CALL_SENDTO, fd, sock, &ss, (socklen_t)addrlen, &addr, port,
+                                             EMP_PROTOCOL_UDP);
+        if (!c)
+                return;
+        c->buf = n->data.args[1];
+        c->len = (size_t)n->data.args[2];
+        c->send_flags = (int)n->data.args[3];
+        /* The fast path: this socket already sent here with permission. */
+        if (ours && udp_allowed(box, inode_of(sock), &addr, port)) {
+                perform_send(c);
+                call_free(c);
                 return;
         }
-        bool allow = v.decision == EMP_DECISION_ALLOW;
-        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name[0] ? name : NULL, text, port,
-                          proto) < 0)
-                allow = false; /* not logged, not done */
-        pthread_mutex_unlock(&d->lock);
-        emp_net_call_finish(d, c, allow);
+        net_decide(box, c, &addr);
 }

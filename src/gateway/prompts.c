@@ -38,10 +38,22 @@ static json_t *prompt_json(const struct emp_prompt *p)
         return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", (json_int_t)p->id, "app", p->app_id,
                          "instance", p->instance, "permission", p->permission, "path", p->path, "access",
                          p->kind == EMP_CALL_CONNECT ? "connect"
+                         : p->kind == EMP_CALL_BIND  ? "listen"
+                         : p->kind == EMP_CALL_SENDTO ? "send to"
                          : p->access == EMP_ACCESS_READ ? "read"
                                                         : "write",
                          "waiting", (json_int_t)p->n_calls,
                          "expires_in_ms", (json_int_t)(p->deadline_ms - now_ms()));
+}
+
+static void prompt_free(struct emp_prompt *p)
+{
+        free(p->calls);
+        free(p->app_id);
+        free(p->instance);
+        free(p->permission);
+        free(p->path);
+        free(p);
 }
 
 int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const char *permission)
@@ -60,11 +72,7 @@ int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const ch
                 p->permission = strdup(permission);
                 p->path = strdup(call->host_path);
                 if (!p->app_id || !p->instance || !p->permission || !p->path) {
-                        free(p->app_id);
-                        free(p->instance);
-                        free(p->permission);
-                        free(p->path);
-                        free(p);
+                        prompt_free(p);
                         return -ENOMEM;
                 }
                 p->access = call->access;
@@ -74,13 +82,8 @@ int emp_prompts_add(struct emp_daemon *d, struct emp_broker_call *call, const ch
         }
         struct emp_broker_call **calls = realloc(p->calls, (p->n_calls + 1) * sizeof(*calls));
         if (!calls) {
-                if (fresh) {
-                        free(p->app_id);
-                        free(p->instance);
-                        free(p->permission);
-                        free(p->path);
-                        free(p);
-                }
+                if (fresh)
+                        prompt_free(p);
                 return -ENOMEM;
         }
         p->calls = calls;
@@ -101,7 +104,7 @@ static int audit_outcome(struct emp_daemon *d, const struct emp_prompt *p, const
 {
         struct emp_audit_record rec = {.app = p->app_id, .instance = emp_broker_call_instance(c),
                                        .permission = p->permission, .decision = decision, .source = source};
-        if (c->kind == EMP_CALL_CONNECT) {
+        if (c->kind != EMP_CALL_OPEN) {
                 rec.address = c->addr_text;
                 rec.port = c->port;
                 rec.protocol = c->protocol == EMP_PROTOCOL_UDP ? "udp" : "tcp";
@@ -122,12 +125,7 @@ static void resolve(struct emp_daemon *d, struct emp_prompt *p, bool allow, cons
         if (p->announced)
                 emp_server_broadcast(d, json_pack("{s:{s:I, s:s, s:s}}", "resolved", "id", (json_int_t)p->id,
                                                   "decision", allow ? "allow" : "deny", "by", source));
-        free(p->calls);
-        free(p->app_id);
-        free(p->instance);
-        free(p->permission);
-        free(p->path);
-        free(p);
+        prompt_free(p);
 }
 
 static struct emp_prompt *unlink_prompt(struct emp_daemon *d, struct emp_prompt **pp)

@@ -334,14 +334,17 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         RULE("connect", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets (the gateway decides where they lead)"),
         ALLOW("accept", "sockets"),
         ALLOW("accept4", "sockets"),
-        ALLOW("bind", "sockets"),
+        /* shared=network: a bind may ask to serve on the host (network:listen:PORT). */
+        RULE("bind", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets"),
         ALLOW("listen", "sockets"),
         ALLOW("shutdown", "sockets"),
         ALLOW("getsockname", "sockets"),
         ALLOW("getpeername", "sockets"),
         ALLOW("getsockopt", "sockets"),
         ALLOW("setsockopt", "sockets"),
-        ALLOW("sendto", "sockets"),
+        /* shared=network: a send with an address traps (the gateway sends it
+         * from the host's namespace); without one it is an fd write. */
+        RULE("sendto", EMP_SC_ALLOW, EMP_SC_NET_BY_ARG, "sockets"),
         ALLOW("recvfrom", "sockets"),
         ALLOW("sendmsg", "sockets (fd passing)"),
         ALLOW("recvmsg", "sockets (fd passing)"),
@@ -500,6 +503,9 @@ static const struct emp_seccomp_value socket_families[] = {
         { AF_INET, EMP_SC_ALLOW, "AF_INET" },
         { AF_INET6, EMP_SC_ALLOW, "AF_INET6" },
 };
+static const struct emp_seccomp_value no_address[] = {
+        { 0, EMP_SC_ALLOW, "no address" },
+};
 static const struct emp_seccomp_value personalities[] = {
         { PER_LINUX, EMP_SC_ALLOW, "PER_LINUX" },
         { PER_LINUX32, EMP_SC_ALLOW, "PER_LINUX32" },     /* setarch i686 */
@@ -522,6 +528,9 @@ const struct emp_seccomp_arg_rule emp_seccomp_arg_rules[] = {
           .otherwise = EMP_SC_EPERM, .why = "new namespaces are kernel surface (user ns)" },
         { .name = "unshare", .arg = 0, .bits = CLONE_NS_FLAGS | CLONE_NEWTIME, VALUES(no_namespace),
           .otherwise = EMP_SC_EPERM, .why = "new namespaces; CLONE_FS/FILES stay usable" },
+        { .name = "sendto", .arg = 4, .bits = 0xffffffffu, VALUES(no_address),
+          .otherwise = EMP_SC_NOTIFY,
+          .why = "shared=network: a datagram to an address goes through the gateway" },
         { .name = "personality", .arg = 0, .bits = 0xffffffffu, VALUES(personalities),
           .otherwise = EMP_SC_EPERM,
           .why = "READ_IMPLIES_EXEC, MMAP_PAGE_ZERO...: weaken the app's own hardening" },
@@ -560,6 +569,8 @@ enum emp_sc_action emp_seccomp_rule_action(const struct emp_seccomp_rule *r, uns
                 return EMP_SC_ENOSYS;
         if ((r->flags & EMP_SC_NET_NOTIFY) && (variant & EMP_SECCOMP_NETWORK))
                 return EMP_SC_NOTIFY;
+        if ((r->flags & EMP_SC_NET_BY_ARG) && (variant & EMP_SECCOMP_NETWORK))
+                return EMP_SC_BY_ARG;
         return (enum emp_sc_action)r->action;
 }
 

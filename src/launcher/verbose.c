@@ -41,8 +41,12 @@ void emp_sandbox_print(const struct emp_sandbox *sb, FILE *out)
         fprintf(out, "empyra: app %s%s%s\n", sb->app_id, m->path ? " from " : "", m->path ? m->path : "");
         fprintf(out, "  namespaces: user mount pid uts cgroup%s%s\n", (sb->ns_flags & CLONE_NEWIPC) ? " ipc" : "",
                 (sb->ns_flags & CLONE_NEWNET) ? " net (loopback only)" : "");
-        if (!(sb->ns_flags & CLONE_NEWNET))
-                fprintf(out, "  network: shared=network keeps the host network namespace (until the network gateway)\n");
+        if (sb->network)
+                fprintf(out, "  network: through empyrad's gateway (connect and bind trap; provider %s; resolver "
+                             "127.0.0.53)\n",
+                        m->net_provider ? m->net_provider : "direct");
+        if (sb->brokered)
+                fprintf(out, "  files: brokered (open, openat, creat trap to empyrad; openat2 ENOSYS)\n");
         if (!(sb->ns_flags & CLONE_NEWIPC))
                 fprintf(out, "  ipc: host IPC namespace shared (shared=ipc)\n");
         char map[256];

@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -464,47 +463,11 @@ int emp_policy_store_load(const char *dir, struct emp_policy_store *ret, struct 
 }
 
 
-/* A fresh temporary beside name: ".NAME.XXXXXX", 0600, opened O_EXCL. */
-static int open_temp(int dfd, const char *name, char *tmp, size_t size)
-{
-        static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-        for (int attempt = 0; attempt < 100; attempt++) {
-                unsigned char rnd[6];
-                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-                        return -errno ?: -EIO;
-                int n = snprintf(tmp, size, ".%s.", name);
-                if (n < 0 || (size_t)n + sizeof(rnd) + 1 > size)
-                        return -ENAMETOOLONG;
-                for (size_t i = 0; i < sizeof(rnd); i++)
-                        tmp[n + (int)i] = chars[rnd[i] % (sizeof(chars) - 1)];
-                tmp[n + (int)sizeof(rnd)] = '\0';
-                int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (fd >= 0 || errno != EEXIST)
-                        return fd >= 0 ? fd : -errno;
-        }
-        return -EEXIST;
-}
-
-/* Replace DIR/name with data: temp file, fsync, rename, fsync DIR. Readers
- * see the old file or the new one, whole, whenever we stop. */
+/* Replace DIR/name with data (emp_replace_file_at: temp, fsync, rename,
+ * fsync DIR). Readers see the old file or the new one, whole. */
 static int replace_file(int dfd, const char *name, const char *data, size_t len)
 {
-        char tmp[256];
-        int fd = open_temp(dfd, name, tmp, sizeof(tmp));
-        if (fd < 0)
-                return fd;
-        int e = emp_write_all(fd, data, len);
-        if (e == 0 && fsync(fd) < 0)
-                e = -errno;
-        if (close(fd) < 0 && e == 0)
-                e = -errno;
-        if (e == 0 && renameat(dfd, tmp, dfd, name) < 0)
-                e = -errno;
-        if (e < 0) {
-                unlinkat(dfd, tmp, 0);
-                return e;
-        }
-        return fsync(dfd) < 0 ? -errno : 0;
+        return emp_replace_file_at(dfd, name, data, len, 0600);
 }
 
 /* Before replacing policy.json, keep it: as .good when it parses, else as

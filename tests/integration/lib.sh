@@ -251,6 +251,33 @@ sb_ok() {
         fi
 }
 
+# --- empyrad ------------------------------------------------------------------
+
+# daemon_pids: the live empyrad processes of this user for this runtime
+# directory (one started for another runtime directory is someone else's;
+# with XDG_RUNTIME_DIR unset, only those that have none either). An exited one
+# may linger as a zombie until reaped: not counted.
+daemon_pids() {
+        local p env
+        for p in $(pgrep -u "$(id -u)" -x empyrad); do
+                env=$(tr '\0' '\n' 2>/dev/null <"/proc/$p/environ") || continue
+                if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+                        printf '%s\n' "$env" | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" || continue
+                else
+                        printf '%s\n' "$env" | grep -q "^XDG_RUNTIME_DIR=" && continue
+                fi
+                case "$(ps -o stat= -p "$p" 2>/dev/null)" in Z* | "") ;; *) echo "$p" ;; esac
+        done | sort
+}
+
+# stop_daemon: SIGTERM ours, wait up to 5 s, then SIGKILL what is left.
+stop_daemon() {
+        local p i
+        for p in $(daemon_pids); do kill -TERM "$p"; done
+        for i in $(seq 1 50); do [ -z "$(daemon_pids)" ] && return 0; sleep 0.1; done
+        for p in $(daemon_pids); do kill -KILL "$p"; done
+}
+
 have() {
         command -v "$1" >/dev/null 2>&1
 }

@@ -1,6 +1,8 @@
 #!/bin/bash
 # smoke.sh — a few launches, run by tests/run.sh with the ASan/UBSan build of
-# empyra: the launcher must work and the sanitizers must stay silent.
+# empyra and empyrad: the launcher and the gateway must work and the
+# sanitizers must stay silent (empyrad's own report goes to empyrad.log,
+# checked after a clean SIGTERM).
 . "$TESTS/lib.sh"
 
 APP=$(app_id Smoke)
@@ -38,5 +40,26 @@ no_sanitizer_report "refused grant"
 run_sb --app="$APP" --manifest="$D/missing.ini" -- true
 sb_is "$SB_RC" 125 "a missing manifest exits 125"
 no_sanitizer_report "missing manifest"
+
+# The gateway: brokered files and the network, through the ASan empyrad
+# (started on demand from beside the ASan empyra), in private directories.
+export XDG_RUNTIME_DIR=$(mk_tmpdir) XDG_CONFIG_HOME=$(mk_tmpdir) XDG_STATE_HOME=$(mk_tmpdir)
+chmod 700 "$XDG_RUNTIME_DIR"
+at_exit stop_daemon
+"$EMPYRA" allow "$APP" "filesystem:$D" >/dev/null
+run_sb --app="$APP" --files=brokered -- sh -c "cat /etc/hostname; cat '$D/file'; cat /no/such 2>/dev/null; true"
+sb_is "$SB_OUT" "empyra
+smoke-content" "brokered: a file in the view and an allowed host file"
+no_sanitizer_report "brokered"
+run_sb --app="$APP" --share=network -- sh -c "getent hosts localhost >/dev/null; exec 3<>/dev/tcp/127.0.0.1/9 || true"
+no_sanitizer_report "network gateway"
+stop_daemon
+if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
+        "$XDG_RUNTIME_DIR/empyra/empyrad.log" 2>/dev/null; then
+        not_ok "empyrad: no sanitizer report"
+        diag "$(cat "$XDG_RUNTIME_DIR/empyra/empyrad.log")"
+else
+        ok "empyrad: no sanitizer report"
+fi
 
 done_testing

@@ -9,24 +9,6 @@ RUNTIME=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/empyra}
 [ -n "$RUNTIME" ] || RUNTIME=$( [ -d "/run/user/$(id -u)" ] && echo "/run/user/$(id -u)/empyra" || echo "${TMPDIR:-/tmp}/empyra-$(id -u)")
 SOCK=$RUNTIME/empyrad.sock
 
-# Live empyrad processes of this user (an exited one may linger as a zombie
-# until its new parent reaps it: not counted).
-# (only ours: one started for another runtime directory is someone else's)
-daemon_pids() {
-        local p
-        for p in $(pgrep -u "$(id -u)" -x empyrad); do
-                if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
-                        tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" ||
-                                continue
-                fi
-                case "$(ps -o stat= -p "$p" 2>/dev/null)" in Z* | "") ;; *) echo "$p" ;; esac
-        done | sort
-}
-stop_daemon() {
-        local p
-        for p in $(daemon_pids); do kill -TERM "$p"; done
-        for i in $(seq 1 50); do [ -z "$(daemon_pids)" ] && return 0; sleep 0.1; done
-}
 at_exit 'stop_daemon'
 stop_daemon
 

@@ -21,18 +21,6 @@ export XDG_RUNTIME_DIR=$(mk_tmpdir)
 chmod 700 "$XDG_RUNTIME_DIR"
 export XDG_CONFIG_HOME=$(mk_tmpdir) XDG_STATE_HOME=$(mk_tmpdir)
 
-daemon_pids() {
-        local p
-        for p in $(pgrep -u "$(id -u)" -x empyrad); do
-                tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" || continue
-                echo "$p"
-        done
-}
-stop_daemon() {
-        local p
-        for p in $(daemon_pids); do kill -TERM "$p"; done
-        for i in $(seq 1 50); do [ -z "$(daemon_pids)" ] && return 0; sleep 0.1; done
-}
 at_exit 'stop_daemon'
 
 W=$(mk_tmpdir)
@@ -47,7 +35,7 @@ if is_root; then
         INET=203.0.113.1 INET2=203.0.113.2 LAN=10.77.0.1
         ip addr add 203.0.113.2/24 dev v0
         SERVERS=(inet=203.0.113.1:8080 inet2=203.0.113.2:8080 lan=10.77.0.1:8080 host=127.0.0.1:8081
-                inet6=[2001:db8::1]:8080 udpinet=203.0.113.1:5353/udp)
+                inet6=[2001:db8::1]:8080 udpinet=203.0.113.1:5353/udp hostudp=127.0.0.1:8081/udp)
         P_INET=8080 P_HOST=8081
         # Names come from a hosts file of the test's own (a private mount
         # namespace), and nothing is ever asked of a real DNS server.
@@ -58,7 +46,7 @@ if is_root; then
 else
         # Ports of our own on the host's loopback.
         P_HOST=$((20000 + $$ % 20000))
-        SERVERS=(host=127.0.0.1:$P_HOST)
+        SERVERS=(host=127.0.0.1:$P_HOST hostudp=127.0.0.1:$P_HOST/udp)
 fi
 python3 "$TESTS/net_servers.py" "$W/server.log" "$W/ready" "${SERVERS[@]}" 2>"$W/server.err" &
 SRV=$!
@@ -104,7 +92,9 @@ sb_is "$SB_OUT" "err:EPERM" "a rule for the exact host:port beats the class rule
 run_sb "${S[@]}" -- "$PROBE" tcp-nonblock 127.0.0.1 "$P_HOST"
 sb_is "$SB_OUT" "inprogress
 ok:host" "a non-blocking connect gives EINPROGRESS, then connects (poll), as natively"
-audit=$("$EMPYRA" audit --app "$APP" --json | tail -1)
+run_sb "${S[@]}" -- "$PROBE" udp-to 127.0.0.1 "$P_HOST" 3
+sb_is "$SB_OUT" "ok:hostudp x3" "unconnected UDP to an allowed host service: sendto() and replies"
+audit=$("$EMPYRA" audit --app "$APP" --json | grep '"protocol":"tcp"' | tail -1)
 like "$audit" "\"address\":\"127.0.0.1\",\"port\":$P_HOST,\"protocol\":\"tcp\"" \
         "the log line names address, port and protocol"
 
@@ -128,9 +118,19 @@ if is_root; then
         sb_is "$SB_OUT" "err:EPERM" "... and a [v6]:* rule denies it"
         run_sb "${S[@]}" -- "$PROBE" udp "$INET" 5353
         sb_is "$SB_OUT" "ok:udpinet" "connected UDP: datagrams both ways"
+        before=$(served udpinet)
+        lines=$("$EMPYRA" audit --app "$APP" --limit=10000 | grep -c "network:$INET:5353")
+        run_sb "${S[@]}" -- "$PROBE" udp-to "$INET" 5353 5
+        sb_is "$SB_OUT" "ok:udpinet x5" "unconnected UDP: sendto() with an address, replies come back"
+        is "$(($(served udpinet) - before))" 5 "... every datagram arrived once"
+        is "$(($("$EMPYRA" audit --app "$APP" --limit=10000 | grep -c "network:$INET:5353") - lines))" 1 \
+                "... one decision: later sends to the same destination take the fast path"
+        "$EMPYRA" deny "$APP" "network:$INET:5353" >/dev/null
+        run_sb "${S[@]}" -- "$PROBE" udp-to "$INET" 5353 1
+        sb_is "$SB_OUT" "err:EPERM" "sendto() a denied destination: EPERM"
         before=$(served inet)
         run_sb "${S[@]}" -- "$PROBE" race-addr "$INET2" "$INET" "$P_INET" 300
-        like "$SB_OUT" "answered inet2=[0-9]+ -=0 " "a thread rewriting the address during a trapped connect never reaches the denied one"
+        like "$SB_OUT" "^answered (inet2|-)=[0-9]+ -=0 " "a thread rewriting the address during a trapped connect never reaches the denied one"
         is "$(served inet)" "$before" "... (the denied server saw no connection)"
         diag "address race: $SB_OUT"
         run_sb "${S[@]}" -- "$PROBE" race-swap "$INET2" "$INET" "$P_INET" 300
@@ -173,6 +173,25 @@ except OSError as e:
         "$EMPYRA" allow "$APP" "network:$INET2:$P_INET" >/dev/null
         run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" tcp "$INET2" "$P_INET"
         sb_is "$SB_OUT" "ok:inet2" "a user rule beats the manifest's"
+        # A changed manifest: what it newly requests starts as ask.
+        MAPP=$(app_id NetManifest)
+        printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nrules=allow lan;\n' \
+                "$MAPP" >"$W/first.ini"
+        run_sb --manifest="$W/first.ini" "$(probe_grant)" -- "$PROBE" tcp "$LAN" "$P_INET"
+        sb_is "$SB_OUT" "ok:lan" "a manifest's rules hold as installed (allow lan, first launch)"
+        printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nrules=allow lan;allow 192.168.0.0/16:*;\n' \
+                "$MAPP" >"$W/second.ini"
+        run_sb --manifest="$W/second.ini" "$(probe_grant)" -- "$PROBE" tcp "$LAN" "$P_INET"
+        sb_is "$SB_OUT" "ok:lan" "an updated manifest keeps what it granted before"
+        printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nrules=allow lan;allow 192.168.0.0/16:*;allow loopback;\n' \
+                "$MAPP" >"$W/third.ini"
+        run_sb --manifest="$W/third.ini" "$(probe_grant)" -- "$PROBE" tcp 127.0.0.1 "$P_HOST"
+        sb_is "$SB_OUT" "err:EPERM" "a permission newly requested by a changed manifest starts as ask (denied with no UI)"
+        like "$("$EMPYRA" audit --app "$MAPP")" "ask network:loopback manifest-changed" "... and the change is logged"
+        "$EMPYRA" allow "$MAPP" network:loopback >/dev/null
+        run_sb --manifest="$W/third.ini" "$(probe_grant)" -- "$PROBE" tcp 127.0.0.1 "$P_HOST"
+        sb_is "$SB_OUT" "ok:host" "... until the user allows it"
+
         printf '[Application]\nname=%s\n[Context]\nshared=network;\n[Empyra Network]\nprovider=none\n' "$APP" >"$MF"
         run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" tcp "$INET" "$P_INET"
         sb_is "$SB_OUT" "err:EPERM" "provider=none refuses every connection"
@@ -215,6 +234,37 @@ else
         skip "internet and LAN classes: need a network namespace with veth interfaces (root)"
 fi
 
+# --- listening ------------------------------------------------------------------------------------------
+P_APP=$((P_HOST + 7))
+# host_reach PORT: what a client on the host gets from 127.0.0.1:PORT.
+host_reach() {
+        python3 -c 'import socket,sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3); print(s.recv(16).decode().strip() or "EOF")
+except OSError as e:
+    print("refused")' "$1"
+}
+# serve_bg ADDR PORT: the probe serving in a sandbox, in the background, until it listens.
+serve_bg() {
+        timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run "${S[@]}" -- "$PROBE" serve "$1" "$2" </dev/null >"$W/serve.out" 2>&1 &
+        BG=$!
+        for i in $(seq 1 100); do grep -q "listening\|err" "$W/serve.out" && break; sleep 0.05; done
+}
+"$EMPYRA" reset "$APP" >/dev/null
+serve_bg 127.0.0.1 "$P_APP"
+is "$(head -1 "$W/serve.out")" "listening" "an app serves on its own loopback without asking"
+is "$(host_reach "$P_APP")" "refused" "... which the host cannot reach"
+kill "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+"$EMPYRA" allow "$APP" "network:listen:$P_APP" >/dev/null
+serve_bg 127.0.0.1 "$P_APP"
+is "$(host_reach "$P_APP")" "app" "allowed network:listen:PORT, the app serves on the host's loopback"
+wait "$BG" 2>/dev/null
+serve_bg 0.0.0.0 "$((P_APP + 1))"
+is "$(cat "$W/serve.out")" "err:EPERM" "serving on every interface without a grant: EPERM"
+wait "$BG" 2>/dev/null
+like "$("$EMPYRA" audit --app "$APP")" "deny network:listen:$((P_APP + 1)) no-ui" "... logged"
+
 # --- ask answered by a UI -----------------------------------------------------------------------------
 "$EMPYRA" reset "$APP" >/dev/null
 PFIFO=$W/fifo
@@ -234,6 +284,16 @@ is "$(cat "$W/app.out")" "ok:host" "answered 'allow always': the connect goes th
 like "$("$EMPYRA" perms "$APP")" "allow  network:127.0.0.1:$P_HOST" "... and the rule is stored"
 kill "$PROMPTER" 2>/dev/null
 
+"$EMPYRA" net "$APP" --provider=none >/dev/null
+is "$?" 0 "empyra net ID --provider=none is accepted"
+run_sb "${S[@]}" -- "$PROBE" tcp 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "err:EPERM" "empyra net ID --provider=none cuts the app off at its next launch"
+like "$("$EMPYRA" net "$APP")" "provider none" "... and empyra net shows the user's choice"
+"$EMPYRA" net "$APP" --provider=manifest >/dev/null
+run_sb "${S[@]}" -- "$PROBE" tcp 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "ok:host" "--provider=manifest gives the choice back to the manifest"
+"$EMPYRA" net "$APP" --provider=socks5://bad >/dev/null 2>&1
+is "$?" 1 "a malformed provider is refused"
 out=$("$EMPYRA" net "$APP")
 like "$out" "allow  network:127.0.0.1:$P_HOST" "empyra net ID shows the app's network rules"
 like "$out" "allow tcp 127.0.0.1 port $P_HOST \(prompt\)" "... and its recent connections with their source"

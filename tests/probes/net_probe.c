@@ -145,6 +145,57 @@ static int do_families(void)
         return 0;
 }
 
+/* N datagrams with sendto() on an unconnected socket, each answered. */
+static int do_udp_to(const char *host, int port, int n)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(host, port, &ss);
+        int s = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct timeval tv = {.tv_sec = 3};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        char name[64] = "", buf[64];
+        int answered = 0;
+        for (int i = 0; i < n; i++) {
+                if (sendto(s, "ping\n", 5, 0, (struct sockaddr *)&ss, len) != 5) {
+                        printf("err:%s\n", ename(errno));
+                        return 0;
+                }
+                ssize_t r = recv(s, buf, sizeof(buf) - 1, 0);
+                if (r <= 0)
+                        continue;
+                buf[r] = '\0';
+                buf[strcspn(buf, "\n")] = '\0';
+                snprintf(name, sizeof(name), "%s", buf);
+                answered++;
+        }
+        printf("ok:%s x%d\n", name, answered);
+        return 0;
+}
+
+/* Bind and listen on HOST:PORT, answer one connection with "app", exit. */
+static int do_serve(const char *host, int port)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(host, port, &ss);
+        int s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(s, (struct sockaddr *)&ss, len) < 0 || listen(s, 4) < 0) {
+                printf("err:%s\n", ename(errno));
+                return 0;
+        }
+        printf("listening\n");
+        int c = accept(s, NULL, NULL);
+        if (c < 0) {
+                printf("err:accept:%s\n", ename(errno));
+                return 0;
+        }
+        write(c, "app\n", 4);
+        printf("served\n");
+        close(c);
+        return 0;
+}
+
 /* --- races ----------------------------------------------------------------- */
 static struct sockaddr_storage race_addr, race_a, race_b;
 static socklen_t race_len;
@@ -230,6 +281,10 @@ int main(int argc, char **argv)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_STREAM, 0, true);
         if (argc == 4 && strcmp(argv[1], "udp") == 0)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_DGRAM, 0, false);
+        if (argc == 5 && strcmp(argv[1], "udp-to") == 0)
+                return do_udp_to(argv[2], atoi(argv[3]), atoi(argv[4]));
+        if (argc == 4 && strcmp(argv[1], "serve") == 0)
+                return do_serve(argv[2], atoi(argv[3]));
         if (argc == 2 && strcmp(argv[1], "own-loopback") == 0)
                 return do_own_loopback();
         if (argc == 2 && strcmp(argv[1], "families") == 0)

@@ -195,7 +195,7 @@ static void test_arg_rules_match_table(void **state)
                 const struct emp_seccomp_arg_rule *a = &emp_seccomp_arg_rules[i];
                 const struct emp_seccomp_rule *r = emp_seccomp_rule_find(a->name);
                 assert_non_null(r);
-                assert_int_equal(r->action, EMP_SC_BY_ARG);
+                assert_true(r->action == EMP_SC_BY_ARG || (r->flags & EMP_SC_NET_BY_ARG));
                 assert_true(a->arg < 6);
                 assert_true(a->n_values > 0);
         }
@@ -330,6 +330,8 @@ static int i386_direct_socket_call(const char *name)
                 return 359;
         if (strcmp(name, "socketpair") == 0)
                 return 360;
+        if (strcmp(name, "sendto") == 0)
+                return 369;
         return -1;
 }
 
@@ -393,7 +395,7 @@ static void test_brokered_traps_opens(void **state)
         assert_int_equal(emp_seccomp_count(0).notify, 0);
 }
 
-/* shared=network traps connect, and only connect. */
+/* shared=network traps connect, bind and sendto with an address, nothing else. */
 static void test_network_traps_connect(void **state)
 {
         (void)state;
@@ -403,8 +405,13 @@ static void test_network_traps_connect(void **state)
                          SECCOMP_RET_USER_NOTIF);
         /* The file opens stay native unless brokered too. */
         assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 257, 0, 0), RET_ALLOW);
-        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 1);
-        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 4);
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 49, 0, 0), SECCOMP_RET_USER_NOTIF);
+        /* sendto: with an address it traps, without one it is a write */
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 44, 4, 0x7ffd1000), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 44, 4, 0), RET_ALLOW);
+        assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 44, 4, 0x7ffd1000), RET_ALLOW);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 2);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 5);
 }
 
 static void test_bpf_defaults(void **state)
