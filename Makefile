@@ -24,9 +24,11 @@ LAUNCHER_SRC := $(wildcard src/launcher/*.c)
 POLICY_SRC   := $(wildcard src/policy/*.c)
 AUDIT_SRC    := $(wildcard src/audit/*.c)
 GATEWAY_SRC  := $(wildcard src/gateway/*.c)
-DAEMON_SRC   := $(wildcard src/daemon/*.c)
+DAEMON_SRC   := $(filter-out src/daemon/empyra-integrityd.c,$(wildcard src/daemon/*.c))
+INTEGRITY_SRC := $(wildcard src/integrity/*.c) src/attest/empyra-attest.c
 CLI_SRC      := $(wildcard src/cli/*.c)
-LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC) $(POLICY_SRC) $(AUDIT_SRC) $(GATEWAY_SRC)
+LIB_SRC      := $(COMMON_SRC) $(MANIFEST_SRC) $(LAUNCHER_SRC) $(POLICY_SRC) $(AUDIT_SRC) $(GATEWAY_SRC) \
+                $(INTEGRITY_SRC)
 LIB_OBJ      := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/seccomp_filters.o
 CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ   := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
@@ -36,7 +38,7 @@ PROBE_SRC    := $(wildcard tests/probes/*.c)
 PROBE_BIN    := $(PROBE_SRC:tests/probes/%.c=$(BUILD)/probes/%)
 
 .PHONY: all check demo bench deps clean fuzz tests install
-all: $(BUILD)/empyra $(BUILD)/empyrad
+all: $(BUILD)/empyra $(BUILD)/empyrad $(BUILD)/empyra-integrityd $(BUILD)/libempyra-attest.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -64,6 +66,23 @@ DAEMON_LIBS := $(shell pkg-config --libs gio-2.0 glib-2.0 libcap libsodium janss
 $(BUILD)/empyrad: $(DAEMON_OBJ) $(BUILD)/libempyra.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(DAEMON_LIBS)
 
+# The integrity service: root, no GDBus; libraries linked like the CLI's.
+# TPM anchoring when libtss2-esys is there (shared: its TCTIs are modules).
+TSS2_PKGS := tss2-esys tss2-tctildr tss2-rc
+ifeq ($(shell pkg-config --exists $(TSS2_PKGS) && echo yes),yes)
+INTEGRITYD_TPM_OBJ := $(BUILD)/src/integrity/tpm/tpm_quote.o
+INTEGRITYD_LIBS := $(shell pkg-config --libs $(TSS2_PKGS))
+$(BUILD)/src/daemon/empyra-integrityd.o: CFLAGS += -DEMP_HAVE_TSS2
+endif
+$(BUILD)/empyra-integrityd: $(BUILD)/src/daemon/empyra-integrityd.o $(INTEGRITYD_TPM_OBJ) $(BUILD)/libempyra.a
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(INTEGRITYD_LIBS)
+# libempyra-attest: what a game links to ask for a report (libc only).
+ATTEST_SONAME := libempyra-attest.so.1
+$(BUILD)/libempyra-attest.so: src/attest/empyra-attest.c src/attest/empyra-attest.h src/attest/empyra-attest.map
+	@mkdir -p $(BUILD)
+	$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -fvisibility=hidden -shared -Wl,-soname,$(ATTEST_SONAME) \
+	      -Wl,--version-script=src/attest/empyra-attest.map -Wl,-z,relro,-z,now $< -o $@
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libempyra.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< -o $@ $(LDFLAGS) $(BUILD)/libempyra.a $(PKG_LIBS) \
@@ -80,7 +99,16 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	      $(shell pkg-config --libs gio-2.0)
 HELPER_BIN := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-tests: all $(UNIT_BIN) $(PROBE_BIN) $(HELPER_BIN)
+# A "game" linked against libempyra-attest, run in a sandbox by t_integrity.sh;
+# the library sits beside it ($ORIGIN) so the staged copy finds it.
+$(BUILD)/probes/libempyra-attest.so.1: $(BUILD)/libempyra-attest.so
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(BUILD)/probes/attest_client: tests/lib/attest_client.c src/attest/empyra-attest.h $(BUILD)/probes/libempyra-attest.so.1
+	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -Isrc/attest $< -o $@ -L$(BUILD)/probes \
+	      -l:libempyra-attest.so.1 -Wl,-rpath,'$$ORIGIN'
+
+tests: all $(UNIT_BIN) $(PROBE_BIN) $(HELPER_BIN) $(BUILD)/probes/attest_client
 
 $(BUILD)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(MANIFEST_SRC) $(COMMON_SRC)
 	@mkdir -p $(BUILD)
@@ -100,7 +128,13 @@ $(BUILD)/fuzz_api: tests/fuzz/fuzz_api.c src/gateway/api.c src/gateway/broker_pa
 	@mkdir -p $(BUILD)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson glib-2.0)
-fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store $(BUILD)/fuzz_audit_verify $(BUILD)/fuzz_api
+$(BUILD)/fuzz_integrity_report: tests/fuzz/fuzz_integrity_report.c src/integrity/verify.c src/integrity/verify_tpm.c \
+                                src/integrity/sign.c $(COMMON_SRC)
+	@mkdir -p $(BUILD)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	      $(PKG_CFLAGS) $^ -o $@ $(shell pkg-config --libs jansson libsodium glib-2.0)
+fuzz: $(BUILD)/fuzz_manifest $(BUILD)/fuzz_policy_store $(BUILD)/fuzz_audit_verify $(BUILD)/fuzz_api \
+      $(BUILD)/fuzz_integrity_report
 
 deps:
 	@sh tools/install-deps.sh
@@ -120,6 +154,8 @@ bench: deps all
 	bash bench/frame-deadline
 	bash bench/broker
 	bash bench/net
+	$(MAKE) tests
+	sh bench/attest
 
 PREFIX ?= /usr/local
 install: all
@@ -129,6 +165,17 @@ install: all
 	install -Dm644 docs/empyra-run.1 $(DESTDIR)$(PREFIX)/share/man/man1/empyra-run.1
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user
 	sed 's|@BINDIR@|$(PREFIX)/bin|' data/systemd/empyrad.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/user/empyrad.service
+	install -Dm755 $(BUILD)/empyra-integrityd $(DESTDIR)$(PREFIX)/libexec/empyra/empyra-integrityd
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@LIBEXECDIR@|$(PREFIX)/libexec/empyra|' data/systemd/empyra-integrityd.service.in \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/empyra-integrityd.service
+	install -Dm755 $(BUILD)/libempyra-attest.so $(DESTDIR)$(PREFIX)/lib/$(ATTEST_SONAME)
+	ln -sf $(ATTEST_SONAME) $(DESTDIR)$(PREFIX)/lib/libempyra-attest.so
+	install -Dm644 src/attest/empyra-attest.h $(DESTDIR)$(PREFIX)/include/empyra-attest.h
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' src/attest/empyra-attest.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/empyra-attest.pc
+	install -Dm644 docs/integrity.md $(DESTDIR)$(PREFIX)/share/doc/empyra/integrity.md
 	install -d $(DESTDIR)/etc/apparmor.d
 	sed 's|@BINDIR@|$(PREFIX)/bin|' data/apparmor/empyra.in > $(DESTDIR)/etc/apparmor.d/empyra
 

@@ -45,7 +45,7 @@ done
 # under a home directory other users cannot enter.
 STAGE=$(mktemp -d /tmp/empyra-tests.XXXXXX)
 chmod 755 "$STAGE"
-cp -r build/empyra build/empyrad build/probes build/helpers tests/integration "$STAGE/"
+cp -r build/empyra build/empyrad build/empyra-integrityd build/probes build/helpers tests/integration "$STAGE/"
 mkdir -p "$STAGE/asan" && cp build-asan/empyra build-asan/empyrad "$STAGE/asan/"
 chmod -R a+rX "$STAGE"
 
@@ -95,6 +95,7 @@ fuzz fuzz_manifest 30 tests/fuzz/corpus
 fuzz fuzz_policy_store 20 tests/fuzz/corpus_policy
 fuzz fuzz_audit_verify 20 tests/fuzz/corpus_audit
 fuzz fuzz_api 20 tests/fuzz/corpus_api
+fuzz fuzz_integrity_report 20 tests/fuzz/corpus_integrity
 
 rm -rf "$STAGE"
 echo

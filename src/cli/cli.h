@@ -22,6 +22,7 @@ int cmd_reset(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_prompt(int argc, char **argv);
 int cmd_net(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
 void cli_usage(FILE *out);
 
 #define EMPYRA_VERSION "0.1.0"

@@ -21,7 +21,7 @@ static const struct emp_command commands[] = {
         {"net", cmd_net, "network provider, rules, recent connections: net ID [--provider=P] [--json]"},
         {"audit", cmd_audit, "the audit log: audit [--app ID] [--follow] [--json] | audit verify"},
         {"prompt", cmd_prompt, "answer pending requests in the terminal: prompt [--json]"},
-        {"attest", cmd_unavailable, "integrity reports (needs empyra-integrityd)"},
+        {"attest", cmd_attest, "integrity reports: attest [--nonce HEX] | attest pubkey | attest verify"},
         {"focus", cmd_focus, "give a running app the CPU (or --clear)"},
         {"harden", cmd_unavailable, "check the host's hardening"},
         {"dashboard", cmd_unavailable, "the web dashboard (needs empyrad)"},

@@ -525,6 +525,7 @@ static int plan_persistent(struct emp_sandbox *sb, int home_fd, bool real_home, 
 
 int emp_sockets_plan(struct emp_sandbox *sb, char ***grant_env, struct emp_error *err); /* sockets.c */
 int emp_devices_plan(struct emp_sandbox *sb, struct emp_error *err);                    /* devices.c */
+int emp_integrity_plan(struct emp_sandbox *sb, struct emp_error *err);                  /* integrity_bind.c */
 
 static int plan_identity(struct emp_sandbox *sb, struct emp_error *err)
 {
@@ -657,7 +658,8 @@ int emp_sandbox_plan(struct emp_sandbox *sb, struct emp_error *err)
             (r = plan_persistent(sb, home_fd, real_home, err)) < 0)
                 return r;
         _cleanup_strv_ char **grant_env = NULL;
-        if ((r = emp_sockets_plan(sb, &grant_env, err)) < 0 || (r = emp_devices_plan(sb, err)) < 0)
+        if ((r = emp_sockets_plan(sb, &grant_env, err)) < 0 || (r = emp_devices_plan(sb, err)) < 0 ||
+            (r = emp_integrity_plan(sb, err)) < 0)
                 return r;
         ADD(EMP_MNT_RDONLY, NULL, "/etc", 0, 0);
         if ((r = plan_cwd(sb)) < 0)
