@@ -42,7 +42,8 @@ struct emp_broker_box {
         struct emp_resolved {
                 struct emp_addr addr;
                 char name[254];
-        } names[256];
+        } *names; /* EMP_RESOLVED entries, allocated at the first answer */
+#define EMP_RESOLVED 256
         unsigned names_next;
         /* UDP destinations already allowed, by our socket's inode: a send to
          * one of them skips the decision (d->lock). */

@@ -144,6 +144,7 @@ int emp_net_box_setup(struct emp_broker_box *box, bool network, const char *prov
 void emp_net_box_free(struct emp_broker_box *box)
 {
         emp_policy_free(&box->manifest);
+        free(box->names);
 }
 
 /* The host's nameservers (resolv.conf, read once): DNS to them on port 53

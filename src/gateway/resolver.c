@@ -40,8 +40,10 @@ static void send_answer(const struct lookup *l, const uint8_t *out, int n)
 static void remember(struct emp_broker_box *box, const char *name, const struct emp_addr *addrs, size_t n)
 {
         pthread_mutex_lock(&box->d->lock);
-        for (size_t i = 0; i < n; i++) {
-                struct emp_resolved *r = &box->names[box->names_next++ % ARRAY_SIZE(box->names)];
+        if (!box->names)
+                box->names = calloc(EMP_RESOLVED, sizeof(*box->names));
+        for (size_t i = 0; box->names && i < n; i++) {
+                struct emp_resolved *r = &box->names[box->names_next++ % EMP_RESOLVED];
                 r->addr = addrs[i];
                 snprintf(r->name, sizeof(r->name), "%s", name);
         }
@@ -51,8 +53,8 @@ static void remember(struct emp_broker_box *box, const char *name, const struct 
 const char *emp_resolver_name(const struct emp_broker_box *box, const struct emp_addr *addr)
 {
         /* Newest first: the name asked for last wins for a shared address. */
-        for (unsigned k = 1; k <= ARRAY_SIZE(box->names); k++) {
-                const struct emp_resolved *r = &box->names[(box->names_next - k) % ARRAY_SIZE(box->names)];
+        for (unsigned k = 1; box->names && k <= EMP_RESOLVED; k++) {
+                const struct emp_resolved *r = &box->names[(box->names_next - k) % EMP_RESOLVED];
                 if (r->name[0] && r->addr.family == addr->family && memcmp(r->addr.bytes, addr->bytes, 16) == 0)
                         return r->name;
         }
@@ -106,7 +108,7 @@ static struct emp_addr fake_for(struct emp_broker_box *box, const char *name)
 {
         struct emp_addr a = {.family = AF_INET};
         pthread_mutex_lock(&box->d->lock);
-        for (size_t i = 0; i < ARRAY_SIZE(box->names); i++)
+        for (size_t i = 0; box->names && i < EMP_RESOLVED; i++)
                 if (box->names[i].name[0] && strcmp(box->names[i].name, name) == 0 &&
                     emp_resolver_is_fake(&box->names[i].addr)) {
                         a = box->names[i].addr;

@@ -306,13 +306,42 @@ static int supervise(pid_t child, int status_rd, struct emp_broker_link *link)
         }
 }
 
+/* Wait until the sandbox's pid 1 sends something on fd. A signal we would
+ * forward (Ctrl-C, a kill) meanwhile ends the sandbox instead: setup that
+ * never finishes must not make the launcher unkillable. */
+static int wait_for_child_fd(int fd, pid_t child)
+{
+        sigset_t set;
+        emp_forward_sigset(&set);
+        _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+        for (;;) {
+                struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (p[0].revents)
+                        return 0;
+                struct signalfd_siginfo si;
+                if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                        fprintf(stderr, "empyra: signal %u before the sandbox was ready: ending it\n", si.ssi_signo);
+                        kill(child, SIGKILL);
+                        return -ECHILD;
+                }
+        }
+}
+
 /* Brokered mode: receive the listener from the sandbox's pid 1 and give it to
  * empyrad; the link keeps our duplicate. */
 static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, int broker_rd, pid_t child,
                          struct emp_error *err)
 {
         int listener = -1, dns = -1;
-        int r = emp_fd_recv(broker_rd, &listener);
+        int r = wait_for_child_fd(broker_rd, child);
+        if (r < 0)
+                return r;
+        r = emp_fd_recv(broker_rd, &listener);
         if (r == -EPIPE)
                 return -ECHILD; /* setup failed inside; the child said why */
         if (r < 0)
