@@ -162,14 +162,14 @@ static int app_umask(pid_t pid)
         char path[64], line[128];
         snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
         FILE *f = fopen(path, "re");
-        int mask = 022;
+        unsigned mask = 022;
         if (!f)
                 return mask;
         while (fgets(line, sizeof(line), f))
                 if (sscanf(line, "Umask: %o", &mask) == 1)
                         break;
         fclose(f);
-        return mask & 0777;
+        return (int)(mask & 0777);
 }
 
 /* Open host_path beneath grant (a directory: any file under it, symlinks

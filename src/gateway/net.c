@@ -931,7 +931,7 @@ void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
 void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n)
 {
         int fd = (int)n->data.args[0];
-        struct msghdr mh;
+        struct msghdr mh = {0};
         struct sockaddr_storage ss = {0};
         struct emp_addr addr;
         uint16_t port;
