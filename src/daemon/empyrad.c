@@ -19,7 +19,7 @@ int main(int argc, char **argv)
                 return 0;
         }
         struct emp_daemon d = {.lock_fd = -1, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1, .wake_fd = -1,
-                               .passed_fds = {-1, -1}};
+                               .passed_fds = {-1, -1, -1}};
         pthread_mutex_init(&d.lock, NULL);
         d.prompt_timeout_ms = EMP_PROMPT_TIMEOUT_MS;
         /* Test hook: the suite cannot wait 30 s per timeout case. */

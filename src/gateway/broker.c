@@ -491,6 +491,8 @@ static void box_free(struct emp_broker_box *box)
                 close(box->stop_fd);
         if (box->dns_fd >= 0)
                 close(box->dns_fd);
+        if (box->diag_fd >= 0)
+                close(box->diag_fd);
         for (size_t i = 0; i < EMP_VIEW_CACHE; i++)
                 free(box->view_cache[i]);
         emp_audit_seen_free(box);
@@ -515,6 +517,8 @@ int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broke
                 close(listener);
                 if (info->dns_fd >= 0)
                         close(info->dns_fd);
+                if (info->diag_fd >= 0)
+                        close(info->diag_fd);
                 return emp_error_set(err, -ENOMEM, "out of memory");
         }
         box->d = d;
@@ -522,6 +526,7 @@ int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broke
         box->root_fd = -1;
         box->stop_fd = -1;
         box->dns_fd = info->dns_fd;
+        box->diag_fd = info->diag_fd;
         box->init_pid = info->init_pid;
         char home_real[PATH_MAX];
         const char *home_host = realpath(info->home_host, home_real) ? home_real : info->home_host;

@@ -25,6 +25,7 @@ struct emp_broker_attach {
         const char *provider;    /* direct | none | socks5://HOST:PORT */
         char **net_rules;        /* the manifest's [Empyra Network] rules= */
         int dns_fd;              /* UDP socket on the app's 127.0.0.53:53 (taken), or -1 */
+        int diag_fd;             /* NETLINK_SOCK_DIAG socket of the app's namespace (taken), or -1 */
 };
 
 enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT, EMP_CALL_BIND, EMP_CALL_SENDTO };
@@ -58,6 +59,7 @@ struct emp_broker_call {
         bool is_msg;
         uint64_t control;
         size_t control_len;
+        int pending_sock; /* CONNECT: our socket while a blocking connect is waited for, or -1 */
 };
 
 /* Start serving listener (taken) for a sandbox. Called with d->lock held. */

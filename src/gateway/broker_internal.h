@@ -36,6 +36,7 @@ struct emp_broker_box {
         uint32_t next_fake;         /* socks5: the resolver's next address in 198.18.0.0/15 */
         struct emp_policy manifest; /* [Empyra Network] rules=, source MANIFEST */
         int dns_fd;                 /* the resolver's socket in the app's namespace, or -1 */
+        int diag_fd;                /* socket diagnostics of the app's namespace, or -1 */
         unsigned dns_busy;          /* lookups running (atomic) */
         /* Names the resolver answered, by address, so a connect is decided
          * (and logged) by the name the app asked for. Under d->lock. */

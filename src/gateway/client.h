@@ -18,7 +18,7 @@ int emp_client_call_running(const char *method, json_t *params, json_t **ret_rep
 /* A connection to empyrad (fd), starting it first when start is set and
  * nothing answers; without start, -ENOENT (err untouched) when none runs. */
 int emp_client_connect(bool start, struct emp_error *err);
-/* One call on an open connection, passing n_fds (at most 2) fds with it as
+/* One call on an open connection, passing n_fds (at most 3) fds with it as
  * SCM_RIGHTS. params is stolen; results as emp_client_call. */
 int emp_client_call_on(int fd, const char *method, json_t *params, const int *fds, size_t n_fds,
                        json_t **ret_reply, char **ret_error, struct emp_error *err);

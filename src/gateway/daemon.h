@@ -42,7 +42,7 @@ struct emp_daemon {
         int prompt_timeout_ms; /* EMP_PROMPT_TIMEOUT_MS; tests shorten it */
         /* The fds that came with the message being dispatched (SCM_RIGHTS);
          * a method that keeps one sets it to -1, else the loop closes it. */
-        int passed_fds[2];
+        int passed_fds[3];
         /* Host prefixes the broker never serves: Empyra's own directories. */
         char *never[9];
 };

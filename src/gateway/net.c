@@ -6,6 +6,9 @@
  * kernel's own. Nothing is ever continued for a destination outside the
  * app's namespace, so a swapped address or fd changes nothing. */
 #include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/audit.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -174,10 +177,60 @@ static bool is_nameserver(const struct emp_addr *a, uint16_t port)
         return false;
 }
 
+static bool app_serves_proc(pid_t pid, int type, uint16_t port);
+
+/* One family's dump of the app's namespace's sockets in states, through its
+ * socket-diagnostics socket: whether one has local port `port`. */
+static int diag_has_port(int diag, int family, int proto, uint32_t states, uint16_t port)
+{
+        struct {
+                struct nlmsghdr nlh;
+                struct inet_diag_req_v2 r;
+        } req = {
+                .nlh = {.nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                        .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+                .r = {.sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto, .idiag_states = states},
+        };
+        if (send(diag, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
+                return -errno;
+        bool found = false;
+        for (;;) {
+                char buf[8192] __attribute__((aligned(4)));
+                ssize_t n = recv(diag, buf, sizeof(buf), 0);
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+                        if (h->nlmsg_type == NLMSG_DONE)
+                                return found;
+                        if (h->nlmsg_type == NLMSG_ERROR)
+                                return -EIO;
+                        const struct inet_diag_msg *m = NLMSG_DATA(h);
+                        if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*m)) && ntohs(m->id.idiag_sport) == port)
+                                found = true;
+                }
+        }
+}
+
 /* Whether a socket of the app's own namespace listens (TCP) or is bound
  * (UDP) on port: then a loopback connect is the app talking to itself and
- * the kernel alone handles it. /proc/PID/net shows the app's namespace. */
-static bool app_serves(pid_t pid, int type, uint16_t port)
+ * the kernel alone handles it. Asked of the kernel's socket diagnostics
+ * through a socket of that namespace (a dump of its few listeners); without
+ * one, /proc/PID/net (which walks the host's whole table: milliseconds). */
+static bool app_serves(const struct emp_broker_box *box, pid_t pid, int type, uint16_t port)
+{
+        if (box->diag_fd >= 0) {
+                int proto = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+                uint32_t states = type == SOCK_STREAM ? 1u << 10 /* TCP_LISTEN */ : 1u << 7 /* TCP_CLOSE */;
+                int r = diag_has_port(box->diag_fd, AF_INET, proto, states, port);
+                if (r == 0)
+                        r = diag_has_port(box->diag_fd, AF_INET6, proto, states, port);
+                if (r >= 0)
+                        return r > 0;
+        }
+        return app_serves_proc(pid, type, port);
+}
+
+static bool app_serves_proc(pid_t pid, int type, uint16_t port)
 {
         static const char *const tcp[] = {"tcp", "tcp6"}, *const udp[] = {"udp", "udp6"};
         const char *const *files = type == SOCK_STREAM ? tcp : udp;
@@ -237,6 +290,12 @@ static void copy_options(int from, int to, int domain, int type)
                 {SOL_SOCKET, SO_SNDBUF},    {SOL_SOCKET, SO_PRIORITY},  {SOL_SOCKET, SO_BROADCAST},
         };
         for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+                /* TCP buffer sizes are not copied: set explicitly, they switch
+                 * off the kernel's autotuning, and what the app's socket reports
+                 * are only its namespace's defaults (16 KiB to send: 0.1% of
+                 * loopback throughput). */
+                if (type == SOCK_STREAM && (opts[i].name == SO_RCVBUF || opts[i].name == SO_SNDBUF))
+                        continue;
                 int v = sock_int(from, opts[i].level, opts[i].name);
                 /* The kernel reports twice what was set for the buffers. */
                 if (opts[i].name == SO_RCVBUF || opts[i].name == SO_SNDBUF)
@@ -359,61 +418,106 @@ static int socks5_connect(const struct emp_broker_box *box, const struct emp_bro
         return s;
 }
 
-/* Connect a socket of ours like the app's and put it in place of the app's
- * fd; then answer the call with what connect said. Through a SOCKS5 proxy
- * the handshake is finished first, so even a non-blocking connect gets 0. */
-static void perform(struct emp_broker_call *c)
+/* Put our connected (or connecting) socket s in place of the app's fd and
+ * answer with result; for a blocking app socket, wait for the connect first. */
+static void finish_connect(struct emp_broker_call *c, int s, int result, bool nonblock)
 {
-        struct emp_broker_box *box = c->box;
-        int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
-        int type = sock_int(c->sock, SOL_SOCKET, SO_TYPE);
-        int proto = sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL);
-        int fl = fcntl(c->sock, F_GETFL);
-        bool nonblock = fl >= 0 && (fl & O_NONBLOCK);
-        int result;
-        _cleanup_close_ int s = -1;
-        if (box->socks5) {
-                s = socks5_connect(box, c);
-                result = s < 0 ? s : 0;
-                if (s < 0)
-                        goto answer;
-                copy_options(c->sock, s, domain, type);
-                if (nonblock)
-                        fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
-                nonblock = true; /* already as the app wants it */
-                goto inject;
-        }
-        s = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
-        if (s < 0) {
-                result = -errno;
-                goto answer;
-        }
-        copy_options(c->sock, s, domain, type);
-        result = connect(s, (struct sockaddr *)&c->addr, c->addrlen) < 0 ? -errno : 0;
         if (result == -EINPROGRESS && !nonblock) {
                 struct pollfd p = {.fd = s, .events = POLLOUT};
                 int n = poll(&p, 1, CONNECT_TIMEOUT_MS);
                 int soerr = sock_int(s, SOL_SOCKET, SO_ERROR);
                 result = n == 0 ? -ETIMEDOUT : n < 0 ? -errno : soerr > 0 ? -soerr : 0;
         }
-        if (result != 0 && result != -EINPROGRESS)
-                goto answer;
-        if (!nonblock)
-                fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
-inject:;
-        struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
-                                        .srcfd = (uint32_t)s, .newfd = (uint32_t)c->app_fd,
-                                        .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
-        if (ioctl(box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
-                result = -errno;
-answer:
-        emp_broker_reply(box->listener, c->notif_id, result, false);
+        if (result == 0 || result == -EINPROGRESS) {
+                if (!nonblock)
+                        fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+                struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
+                                                .srcfd = (uint32_t)s, .newfd = (uint32_t)c->app_fd,
+                                                .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
+                if (ioctl(c->box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
+                        result = -errno;
+        }
+        emp_broker_reply(c->box->listener, c->notif_id, result, false);
+}
+
+static bool app_nonblocking(const struct emp_broker_call *c)
+{
+        int fl = fcntl(c->sock, F_GETFL);
+        return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* Start a direct connect on a socket of ours like the app's (non-blocking,
+ * whatever the app's is). Returns connect's result; *ret_sock is the socket
+ * (or -1 when it could not be made). */
+static int start_connect(const struct emp_broker_call *c, int *ret_sock)
+{
+        int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
+        int type = sock_int(c->sock, SOL_SOCKET, SO_TYPE);
+        int s = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL));
+        *ret_sock = s;
+        if (s < 0)
+                return -errno;
+        copy_options(c->sock, s, domain, type);
+        return connect(s, (struct sockaddr *)&c->addr, c->addrlen) < 0 ? -errno : 0;
+}
+
+/* Connect a socket of ours like the app's and put it in place of the app's
+ * fd; then answer the call with what connect said. Through a SOCKS5 proxy
+ * the handshake is finished first, so even a non-blocking connect gets 0. */
+static void perform(struct emp_broker_call *c)
+{
+        bool nonblock = app_nonblocking(c);
+        _cleanup_close_ int s = TAKE_FD(c->pending_sock);
+        if (s >= 0) {
+                finish_connect(c, s, -EINPROGRESS, nonblock); /* started by perform_now */
+                return;
+        }
+        if (c->box->socks5) {
+                s = socks5_connect(c->box, c);
+                if (s < 0) {
+                        emp_broker_reply(c->box->listener, c->notif_id, s, false);
+                        return;
+                }
+                copy_options(c->sock, s, sock_int(c->sock, SOL_SOCKET, SO_DOMAIN), SOCK_STREAM);
+                if (nonblock)
+                        fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+                finish_connect(c, s, 0, true); /* the socket is already as the app wants it */
+                return;
+        }
+        int result = start_connect(c, &s);
+        if (s < 0) {
+                emp_broker_reply(c->box->listener, c->notif_id, result, false);
+                return;
+        }
+        finish_connect(c, s, result, nonblock);
+}
+
+/* The direct connect, when it needs no waiting: true when answered. A
+ * blocking connect still in progress keeps its socket for the thread. */
+static bool perform_now(struct emp_broker_call *c)
+{
+        bool nonblock = app_nonblocking(c);
+        int s = -1;
+        int result = start_connect(c, &s);
+        if (s < 0) {
+                emp_broker_reply(c->box->listener, c->notif_id, result, false);
+                return true;
+        }
+        if (result == -EINPROGRESS && !nonblock) {
+                c->pending_sock = s;
+                return false;
+        }
+        finish_connect(c, s, result, nonblock);
+        close(s);
+        return true;
 }
 
 static void call_free(struct emp_broker_call *c)
 {
         if (c->sock >= 0)
                 close(c->sock);
+        if (c->pending_sock >= 0)
+                close(c->pending_sock);
         free(c->host_path);
         emp_broker_box_unref(c->box);
         free(c);
@@ -428,17 +532,20 @@ static void *perform_thread(void *arg)
 }
 
 /* A blocking connect can take long: it gets a thread of its own so the
- * sandbox's other trapped calls go on meanwhile. */
+ * sandbox's other trapped calls go on meanwhile. Most finish at once
+ * (loopback, a refusal): those are tried here first, without a thread. */
 static void perform_async(struct emp_broker_call *c)
 {
-        int fl = fcntl(c->sock, F_GETFL);
+        if (!c->box->socks5 && perform_now(c)) {
+                call_free(c);
+                return;
+        }
         pthread_t t;
         pthread_attr_t at;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&at, 128 * 1024);
-        bool slow = c->box->socks5 || (fl >= 0 && !(fl & O_NONBLOCK));
-        bool threaded = slow && pthread_create(&t, &at, perform_thread, c) == 0;
+        bool threaded = pthread_create(&t, &at, perform_thread, c) == 0;
         pthread_attr_destroy(&at);
         if (!threaded) {
                 perform(c);
@@ -732,6 +839,7 @@ void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int
                 return;
         }
         c->kind = EMP_CALL_BIND;
+        c->pending_sock = -1;
         c->box = box;
         c->notif_id = n->id;
         c->pid = (pid_t)n->pid;
@@ -771,7 +879,8 @@ static struct emp_broker_call *net_call(struct emp_broker_box *box, const struct
                 return NULL;
         }
         *c = (struct emp_broker_call){.kind = kind, .box = box, .notif_id = n->id, .pid = (pid_t)n->pid,
-                                      .app_fd = fd, .sock = sock, .addrlen = len, .protocol = proto, .port = port};
+                                      .app_fd = fd, .sock = sock, .addrlen = len, .protocol = proto, .port = port,
+                                      .pending_sock = -1};
         memcpy(&c->addr, ss, sizeof(*ss));
         emp_addr_format(addr, c->addr_text, sizeof(c->addr_text));
         pthread_mutex_lock(&box->d->lock);
@@ -873,7 +982,7 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
                 return;
         }
         /* The app talking to itself over its own loopback. */
-        if (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, type, port)) {
+        if (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, type, port)) {
                 close(sock);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
@@ -907,7 +1016,7 @@ void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
         bool ours = socket_is_ours(sock);
         /* A stream socket ignores the address; one of the app's own services. */
         if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
-            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, SOCK_DGRAM, port))) {
+            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, SOCK_DGRAM, port))) {
                 close(sock);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
@@ -953,7 +1062,7 @@ void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n)
         }
         bool ours = socket_is_ours(sock);
         if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
-            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves((pid_t)n->pid, SOCK_DGRAM, port))) {
+            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, SOCK_DGRAM, port))) {
                 close(sock);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;

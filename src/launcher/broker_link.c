@@ -16,7 +16,7 @@
 void emp_broker_link_init(struct emp_broker_link *l)
 {
         const char *a = getenv("EMPYRA_AUTOSTART");
-        *l = (struct emp_broker_link){.conn = -1, .listener = -1, .dns = -1,
+        *l = (struct emp_broker_link){.conn = -1, .listener = -1, .dns = -1, .diag = -1,
                                       .autostart = !(a && strcmp(a, "0") == 0)};
 }
 
@@ -28,6 +28,8 @@ void emp_broker_link_free(struct emp_broker_link *l)
                 close(l->listener);
         if (l->dns >= 0)
                 close(l->dns);
+        if (l->diag >= 0)
+                close(l->diag);
         json_decref(l->attach);
         emp_broker_link_init(l);
 }
@@ -47,9 +49,9 @@ static int send_attach(struct emp_broker_link *l, struct emp_error *err)
 {
         json_t *reply = NULL;
         _cleanup_free_ char *error = NULL;
-        int fds[2] = {l->listener, l->dns};
+        int fds[3] = {l->listener, l->dns, l->diag};
         int r = emp_client_call_on(l->conn, "io.empyra.Broker.Attach", json_incref(l->attach), fds,
-                                   l->dns >= 0 ? 2 : 1, &reply, &error, err);
+                                   l->dns >= 0 ? 3 : 1, &reply, &error, err);
         if (r < 0)
                 return r;
         if (error) {
@@ -63,11 +65,12 @@ static int send_attach(struct emp_broker_link *l, struct emp_error *err)
         return 0;
 }
 
-int emp_broker_link_attach(struct emp_broker_link *l, int listener, int dns, json_t *attach,
+int emp_broker_link_attach(struct emp_broker_link *l, int listener, int dns, int diag, json_t *attach,
                            struct emp_error *err)
 {
         l->listener = listener;
         l->dns = dns;
+        l->diag = diag;
         l->attach = attach;
         return send_attach(l, err);
 }

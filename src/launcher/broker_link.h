@@ -15,6 +15,7 @@ struct emp_broker_link {
         int conn;         /* control connection to empyrad; -1 while lost */
         int listener;     /* our duplicate of the app's seccomp listener */
         int dns;          /* the resolver socket in the app's namespace, or -1 */
+        int diag;         /* a NETLINK_SOCK_DIAG socket in the app's namespace, or -1 */
         json_t *attach;   /* io.empyra.Broker.Attach parameters, sent again on re-attach */
         bool autostart;   /* start empyrad when none answers (EMPYRA_AUTOSTART=0: no) */
 };
@@ -24,9 +25,9 @@ void emp_broker_link_free(struct emp_broker_link *l);
 /* Connect (starting empyrad unless autostart is off) before the app exists,
  * so the daemon's start-up overlaps building the sandbox. */
 int emp_broker_link_connect(struct emp_broker_link *l, struct emp_error *err);
-/* Hand the listener and the resolver socket (-1 for none; both taken) to
- * empyrad with the attach parameters (taken). */
-int emp_broker_link_attach(struct emp_broker_link *l, int listener, int dns, json_t *attach,
+/* Hand the listener, the resolver socket and the socket-diagnostics socket
+ * (-1 for none; all taken) to empyrad with the attach parameters (taken). */
+int emp_broker_link_attach(struct emp_broker_link *l, int listener, int dns, int diag, json_t *attach,
                            struct emp_error *err);
 /* The connection broke (empyrad died): forget it. */
 void emp_broker_link_lost(struct emp_broker_link *l);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -93,9 +95,16 @@ static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
         /* The gateway's resolver listens on the app's own loopback
          * (resolv.conf says 127.0.0.53): bound here, while binding port 53
          * is still allowed, and handed to empyrad with the listener. */
-        int dns = -1;
+        int dns = -1, diag = -1;
         if (sb->network && (dns = resolver_socket(err)) < 0)
                 return dns;
+        /* And a socket-diagnostics socket of the app's namespace: empyrad
+         * asks it whether the app itself listens where it connects (AF_NETLINK
+         * is refused to the app; this one exists before the filter). */
+        if (sb->network && (diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0) {
+                close(dns);
+                return emp_error_errno(err, -errno, "network gateway: a socket-diagnostics socket");
+        }
         r = emp_caps_drop_and_switch(sb->ids.app_uid, sb->ids.app_gid, sb->ids.host_root, err);
         /* pid 1 is not the app: the app must not be able to ptrace it. */
         if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -105,6 +114,8 @@ static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
         if (r < 0 || !(sb->brokered || sb->network)) {
                 if (dns >= 0)
                         close(dns);
+                if (diag >= 0)
+                        close(diag);
                 return r < 0 ? r : emp_seccomp_install(sb->seccomp_variant, NULL, err);
         }
         /* Brokered: the listener leaves at once for the launcher, which hands
@@ -113,14 +124,20 @@ static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
         if ((r = emp_seccomp_install(sb->seccomp_variant, &listener, err)) < 0) {
                 if (dns >= 0)
                         close(dns);
+                if (diag >= 0)
+                        close(diag);
                 return r;
         }
         r = emp_fd_send(CHILD_BROKER_FD, listener);
         close(listener);
         if (r == 0 && dns >= 0)
                 r = emp_fd_send(CHILD_BROKER_FD, dns);
+        if (r == 0 && diag >= 0)
+                r = emp_fd_send(CHILD_BROKER_FD, diag);
         if (dns >= 0)
                 close(dns);
+        if (diag >= 0)
+                close(diag);
         close(CHILD_BROKER_FD);
         return r < 0 ? emp_error_errno(err, r, "seccomp: handing the listener to the launcher") : 0;
 }
@@ -337,7 +354,7 @@ static int wait_for_child_fd(int fd, pid_t child)
 static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, int broker_rd, pid_t child,
                          struct emp_error *err)
 {
-        int listener = -1, dns = -1;
+        int listener = -1, dns = -1, diag = -1;
         int r = wait_for_child_fd(broker_rd, child);
         if (r < 0)
                 return r;
@@ -346,8 +363,10 @@ static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, i
                 return -ECHILD; /* setup failed inside; the child said why */
         if (r < 0)
                 return emp_error_errno(err, r, "seccomp: receiving the listener from the sandbox");
-        if (sb->network && (r = emp_fd_recv(broker_rd, &dns)) < 0) {
+        if (sb->network && ((r = emp_fd_recv(broker_rd, &dns)) < 0 || (r = emp_fd_recv(broker_rd, &diag)) < 0)) {
                 close(listener);
+                if (dns >= 0)
+                        close(dns);
                 return r == -EPIPE ? -ECHILD : emp_error_errno(err, r, "receiving the resolver socket");
         }
         char instance[32];
@@ -364,9 +383,11 @@ static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, i
                 close(listener);
                 if (dns >= 0)
                         close(dns);
+                if (diag >= 0)
+                        close(diag);
                 return emp_error_set(err, -ENOMEM, "out of memory");
         }
-        return emp_broker_link_attach(link, listener, dns, attach, err);
+        return emp_broker_link_attach(link, listener, dns, diag, attach, err);
 }
 
 int emp_sandbox_run(struct emp_sandbox *sb)
