@@ -178,52 +178,57 @@ static bool is_nameserver(const struct emp_addr *a, uint16_t port)
 }
 
 static bool app_serves_proc(pid_t pid, int type, uint16_t port);
-
-/* One family's dump of the app's namespace's sockets in states, through its
- * socket-diagnostics socket: whether one has local port `port`. */
-static int diag_has_port(int diag, int family, int proto, uint32_t states, uint16_t port)
+/* Whether a connection to addr:port would find a socket in the app's
+ * namespace: one socket-diagnostics lookup (no dump: the kernel looks the
+ * 4-tuple up as if a packet from the same address arrived), through a socket
+ * of that namespace. 1 found, 0 not, -errno. */
+static int diag_lookup(int diag, const struct emp_addr *addr, int proto, uint16_t port)
 {
         struct {
                 struct nlmsghdr nlh;
                 struct inet_diag_req_v2 r;
         } req = {
-                .nlh = {.nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-                        .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
-                .r = {.sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto, .idiag_states = states},
+                .nlh = {.nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST},
+                .r = {.sdiag_family = (uint8_t)addr->family, .sdiag_protocol = (uint8_t)proto, .idiag_states = ~0u,
+                      .id = {.idiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}},
         };
+        /* TCP looks the socket up at src:sport, UDP at dst:dport (the kernel's
+         * tcp and udp diag order their lookups differently). */
+        bool tcp = proto == IPPROTO_TCP;
+        req.r.id.idiag_sport = htons(tcp ? port : 1);
+        req.r.id.idiag_dport = htons(tcp ? 1 : port);
+        memcpy(req.r.id.idiag_src, addr->bytes, addr->family == AF_INET ? 4 : 16);
+        memcpy(req.r.id.idiag_dst, addr->bytes, addr->family == AF_INET ? 4 : 16);
         if (send(diag, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
                 return -errno;
-        bool found = false;
-        for (;;) {
-                char buf[8192] __attribute__((aligned(4)));
-                ssize_t n = recv(diag, buf, sizeof(buf), 0);
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-                        if (h->nlmsg_type == NLMSG_DONE)
-                                return found;
-                        if (h->nlmsg_type == NLMSG_ERROR)
-                                return -EIO;
-                        const struct inet_diag_msg *m = NLMSG_DATA(h);
-                        if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*m)) && ntohs(m->id.idiag_sport) == port)
-                                found = true;
-                }
+        char buf[4096] __attribute__((aligned(4)));
+        ssize_t n = recv(diag, buf, sizeof(buf), 0);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+        if (!NLMSG_OK(h, (size_t)n))
+                return -EIO;
+        if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+                return 1;
+        if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+                int e = ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+                return e == -ENOENT ? 0 : e < 0 ? e : -EIO;
         }
+        return -EIO;
 }
 
 /* Whether a socket of the app's own namespace listens (TCP) or is bound
- * (UDP) on port: then a loopback connect is the app talking to itself and
- * the kernel alone handles it. Asked of the kernel's socket diagnostics
- * through a socket of that namespace (a dump of its few listeners); without
- * one, /proc/PID/net (which walks the host's whole table: milliseconds). */
-static bool app_serves(const struct emp_broker_box *box, pid_t pid, int type, uint16_t port)
+ * (UDP) at addr:port: then a loopback connect is the app talking to itself
+ * and the kernel alone handles it. Asked of the kernel's socket diagnostics
+ * through a socket of that namespace; without one, /proc/PID/net (which
+ * walks the host's whole table: milliseconds). */
+static bool app_serves(const struct emp_broker_box *box, pid_t pid, int type, const struct emp_addr *addr,
+                       uint16_t port)
 {
         if (box->diag_fd >= 0) {
                 int proto = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-                uint32_t states = type == SOCK_STREAM ? 1u << 10 /* TCP_LISTEN */ : 1u << 7 /* TCP_CLOSE */;
-                int r = diag_has_port(box->diag_fd, AF_INET, proto, states, port);
-                if (r == 0)
-                        r = diag_has_port(box->diag_fd, AF_INET6, proto, states, port);
+                int r = diag_lookup(box->diag_fd, addr, proto, port);
+                /* (An IPv4 lookup also finds a dual-stack socket on [::].) */
                 if (r >= 0)
                         return r > 0;
         }
@@ -504,8 +509,16 @@ static bool perform_now(struct emp_broker_call *c)
                 return true;
         }
         if (result == -EINPROGRESS && !nonblock) {
-                c->pending_sock = s;
-                return false;
+                /* Loopback and LAN handshakes finish within a millisecond:
+                 * wait that long here before paying for a thread. */
+                struct pollfd p = {.fd = s, .events = POLLOUT};
+                if (poll(&p, 1, 1) == 1) {
+                        int soerr = sock_int(s, SOL_SOCKET, SO_ERROR);
+                        result = soerr > 0 ? -soerr : 0;
+                } else {
+                        c->pending_sock = s;
+                        return false;
+                }
         }
         finish_connect(c, s, result, nonblock);
         close(s);
@@ -982,7 +995,7 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
                 return;
         }
         /* The app talking to itself over its own loopback. */
-        if (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, type, port)) {
+        if (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, type, &addr, port)) {
                 close(sock);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
@@ -1016,7 +1029,7 @@ void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
         bool ours = socket_is_ours(sock);
         /* A stream socket ignores the address; one of the app's own services. */
         if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
-            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, SOCK_DGRAM, port))) {
+            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, SOCK_DGRAM, &addr, port))) {
                 close(sock);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
@@ -1062,7 +1075,7 @@ void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n)
         }
         bool ours = socket_is_ours(sock);
         if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
-            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, SOCK_DGRAM, port))) {
+            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, SOCK_DGRAM, &addr, port))) {
                 close(sock);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
