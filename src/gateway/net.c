@@ -1006,82 +1006,82 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
                 net_decide(box, c, &addr);
 }
 
-void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
+/* A datagram send to the address at addr_ptr: the call, or NULL when the
+ * kernel answers alone (not an IP destination, not a datagram socket, one of
+ * the app's own services) or the call was answered already. *ret_ours says
+ * whether the app's socket is already one of ours. */
+static struct emp_broker_call *dgram_call(struct emp_broker_box *box, const struct seccomp_notif *n, int fd,
+                                          uint64_t addr_ptr, uint64_t addrlen, struct emp_addr *addr,
+                                          bool *ret_ours)
 {
-        int fd = (int)n->data.args[0];
-        uint64_t addr_ptr = n->data.args[4], addrlen = n->data.args[5] & 0xffffffffu;
         struct sockaddr_storage ss = {0};
-        struct emp_addr addr;
         uint16_t port;
-        /* Not an IP destination: the app's own business, in its namespace. */
         if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
             read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0 ||
             (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0) {
+            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, addr, &port) < 0) {
                 emp_broker_reply(box->listener, n->id, 0, true);
-                return;
+                return NULL;
         }
         int sock = app_socket(box, n, fd);
         if (sock < 0) {
                 emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
-                return;
+                return NULL;
         }
         bool ours = socket_is_ours(sock);
         /* A stream socket ignores the address; one of the app's own services. */
         if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
-            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, SOCK_DGRAM, &addr, port))) {
+            (!ours && emp_addr_classify(addr) == EMP_NET_LOOPBACK &&
+             app_serves(box, (pid_t)n->pid, SOCK_DGRAM, addr, port))) {
                 close(sock);
                 emp_broker_reply(box->listener, n->id, 0, true);
+                return NULL;
+        }
+        *ret_ours = ours;
+        return net_call(box, n, EMP_CALL_SENDTO, fd, sock, &ss, (socklen_t)addrlen, addr, port, EMP_PROTOCOL_UDP);
+}
+
+/* Send now when this socket already sent there with permission (the fast
+ * path), else decide. */
+static void dgram_send(struct emp_broker_box *box, struct emp_broker_call *c, const struct emp_addr *addr, bool ours)
+{
+        if (ours && udp_allowed(box, inode_of(c->sock), addr, c->port)) {
+                perform_send(c);
+                call_free(c);
                 return;
         }
-        struct emp_broker_call *c = net_call(box, n, EMP_CALL_SENDTO, fd, sock, &ss, (socklen_t)addrlen, &addr, port,
-                                             EMP_PROTOCOL_UDP);
+        net_decide(box, c, addr);
+}
+
+void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
+        struct emp_addr addr;
+        bool ours = false;
+        struct emp_broker_call *c = dgram_call(box, n, (int)n->data.args[0], n->data.args[4],
+                                               n->data.args[5] & 0xffffffffu, &addr, &ours);
         if (!c)
                 return;
         c->buf = n->data.args[1];
         c->len = (size_t)n->data.args[2];
         c->send_flags = (int)n->data.args[3];
-        /* The fast path: this socket already sent here with permission. */
-        if (ours && udp_allowed(box, inode_of(sock), &addr, port)) {
-                perform_send(c);
-                call_free(c);
-                return;
-        }
-        net_decide(box, c, &addr);
+        dgram_send(box, c, &addr, ours);
 }
 
 void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n)
 {
-        int fd = (int)n->data.args[0];
         struct msghdr mh = {0};
-        struct sockaddr_storage ss = {0};
-        struct emp_addr addr;
-        uint16_t port;
         /* No address (a connected socket, every Unix message of a desktop
          * app): a plain send, continued at once. 32-bit callers' headers are
          * laid out otherwise: theirs stay in the app's namespace too. */
         if (n->data.arch != AUDIT_ARCH_X86_64 || read_mem((pid_t)n->pid, n->data.args[1], &mh, sizeof(mh)) < 0 ||
-            !mh.msg_name || mh.msg_namelen < sizeof(sa_family_t) || mh.msg_namelen > sizeof(ss) ||
-            read_mem((pid_t)n->pid, (uint64_t)(uintptr_t)mh.msg_name, &ss, mh.msg_namelen) < 0 ||
-            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-            emp_addr_from_sockaddr((struct sockaddr *)&ss, mh.msg_namelen, &addr, &port) < 0) {
+            !mh.msg_name) {
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        int sock = app_socket(box, n, fd);
-        if (sock < 0) {
-                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
-                return;
-        }
-        bool ours = socket_is_ours(sock);
-        if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
-            (!ours && emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, SOCK_DGRAM, &addr, port))) {
-                close(sock);
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return;
-        }
-        struct emp_broker_call *c = net_call(box, n, EMP_CALL_SENDTO, fd, sock, &ss, mh.msg_namelen, &addr, port,
-                                             EMP_PROTOCOL_UDP);
+        struct emp_addr addr;
+        bool ours = false;
+        struct emp_broker_call *c = dgram_call(box, n, (int)n->data.args[0], (uint64_t)(uintptr_t)mh.msg_name,
+                                               mh.msg_namelen, &addr, &ours);
         if (!c)
                 return;
         c->is_msg = true;
@@ -1090,10 +1090,5 @@ void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n)
         c->control = (uint64_t)(uintptr_t)mh.msg_control;
         c->control_len = mh.msg_controllen;
         c->send_flags = (int)n->data.args[2];
-        if (ours && udp_allowed(box, inode_of(sock), &addr, port)) {
-                perform_send(c);
-                call_free(c);
-                return;
-        }
-        net_decide(box, c, &addr);
+        dgram_send(box, c, &addr, ours);
 }
