@@ -10,8 +10,9 @@ static const struct emp_command commands[] = {
         {"version", cmd_version, "print the version"},
         {"help", cmd_help, "show this help"},
         {"call", cmd_call, "one raw control API call to empyrad (started on demand)"},
-        /* Contract commands served by empyrad / empyra-integrityd, which are
-         * not part of this build yet: they say so instead of pretending. */
+        /* Commands that talk to empyrad (started on demand) or
+         * empyra-integrityd. harden and dashboard are in the contract but not
+         * built: they say so instead of pretending. */
         {"ps", cmd_ps, "list running apps that have a cgroup of their own"},
         {"perms", cmd_perms, "show the rules the user set for an app"},
         {"allow", cmd_decide, "allow a permission: allow ID PERMISSION [--for=1h]"},
@@ -23,8 +24,8 @@ static const struct emp_command commands[] = {
         {"prompt", cmd_prompt, "answer pending requests in the terminal: prompt [--json]"},
         {"attest", cmd_attest, "integrity reports: attest [--nonce HEX] | attest pubkey | attest verify"},
         {"focus", cmd_focus, "give a running app the CPU (or --clear)"},
-        {"harden", cmd_unavailable, "check the host's hardening"},
-        {"dashboard", cmd_unavailable, "the web dashboard (needs empyrad)"},
+        {"harden", cmd_unavailable, "check the host's hardening (not in this build)"},
+        {"dashboard", cmd_unavailable, "the web dashboard (not in this build)"},
 };
 
 void cli_usage(FILE *out)
@@ -54,9 +55,7 @@ int cmd_version(int argc, char **argv)
 int cmd_unavailable(int argc, char **argv)
 {
         (void)argc;
-        fprintf(stderr, "empyra: %s: not available in this build (the gateway and integrity services are not "
-                        "built yet)\n",
-                argv[0]);
+        fprintf(stderr, "empyra: %s: not available in this build\n", argv[0]);
         return 2;
 }
 
