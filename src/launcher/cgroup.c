@@ -3,6 +3,9 @@
 #include "cgroup.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -233,6 +236,30 @@ static int enable_v2_controllers(const char *parent, unsigned ctrls, struct emp_
         return r < 0 ? emp_error_errno(err, r, "cgroup: enabling %s in %s", buf, path) : 0;
 }
 
+/* Cgroups of launchers that died without cleaning up (SIGKILL): ours by
+ * name (APP-PID under Empyra's parent), their launcher gone (ESRCH, so not
+ * a reused pid we may not signal either) and empty (rmdir refuses
+ * otherwise: an orphaned sandbox still running keeps its cgroup). */
+static void reap_stale(const char *parent)
+{
+        DIR *d = opendir(parent);
+        if (!d)
+                return;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                const char *dash = strrchr(e->d_name, '-');
+                if (e->d_type != DT_DIR || !dash || !dash[1] || strspn(dash + 1, "0123456789") != strlen(dash + 1))
+                        continue;
+                long pid = strtol(dash + 1, NULL, 10);
+                if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                char path[PATH_MAX];
+                if (snprintf(path, sizeof(path), "%s/%s", parent, e->d_name) < (int)sizeof(path))
+                        rmdir(path);
+        }
+        closedir(d);
+}
+
 int emp_cgroup_create(const char *app_id, const struct emp_cgroup_limits *lim, struct emp_cgroup **ret,
                       struct emp_error *err)
 {
@@ -256,6 +283,7 @@ int emp_cgroup_create(const char *app_id, const struct emp_cgroup_limits *lim, s
                 }
                 if (t[i].v2 && (r = enable_v2_controllers(parent, t[i].ctrls, err)) < 0)
                         goto fail;
+                reap_stale(parent);
                 char *dir = NULL;
                 if (asprintf(&dir, "%s/%s-%ld", parent, app_id, (long)getpid()) < 0) {
                         r = -ENOMEM;

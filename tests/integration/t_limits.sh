@@ -238,6 +238,22 @@ for p in $parents; do
         is "$sub" "" "Empyra's parent cgroup $p holds no app cgroup"
         rmdir "$p" 2>/dev/null # leave the host as it was found
 done
+# A launcher killed with SIGKILL cannot remove its app's cgroup: the next
+# launch does, once that launcher is gone and the cgroup empty.
+if is_root; then
+        DEAD=$(sh -c 'echo $$')
+        # Where this host puts an app's memory cgroup: --verbose says.
+        run_sb --app="$(app_id Reap)" --memory=64M --verbose -- true
+        CG=$(printf '%s\n' "$SB_ERR" | sed -n 's|^  cgroup: \([^ ,]*\)/[^/ ]* (v[12]).*|\1|p' | head -1)
+        if [ -n "$CG" ] && mkdir -p "$CG/org.emptest.Killed-$DEAD" 2>/dev/null; then
+                run_sb --app="$(app_id Reap)" --memory=64M -- true
+                check "a cgroup left by a killed launcher is removed by the next launch" test ! -d "$CG/org.emptest.Killed-$DEAD"
+                rmdir "$CG/org.emptest.Killed-$DEAD" 2>/dev/null
+                rmdir "$CG" 2>/dev/null
+        else
+                skip "a cgroup left by a killed launcher is removed by the next launch: no Empyra parent cgroup here"
+        fi
+fi
 AFTER_KNOBS=$(cg_knobs)
 # Only knobs of cgroups that existed before count; compare each by path.
 changed=$(join -t= -j1 <(printf '%s\n' "$BEFORE_KNOBS" | sort -t= -k1,1) <(printf '%s\n' "$AFTER_KNOBS" | sort -t= -k1,1) |
