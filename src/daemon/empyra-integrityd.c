@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/peer.h"
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "integrity/integrity.h"
@@ -90,16 +91,6 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static pid_t pidfd_pid(int pidfd)
-{
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-        _cleanup_free_ char *text = NULL;
-        if (emp_read_file(path, 4096, &text, NULL) < 0)
-                return -1;
-        const char *p = strstr(text, "\nPid:");
-        return p ? (pid_t)strtol(p + 5, NULL, 10) : -1;
-}
 
 /* Start time of pid in clock ticks since boot (/proc/PID/stat field 22). */
 static int start_ticks(pid_t pid, unsigned long long *ret)
@@ -139,7 +130,7 @@ static int peer_identify(int fd, bool use_peerpidfd, int *ret_pidfd, pid_t *ret_
         int pidfd = -1;
         len = sizeof(pidfd);
         if (use_peerpidfd && getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
-                pid_t pid = pidfd_pid(pidfd);
+                pid_t pid = emp_pidfd_pid(pidfd);
                 if (pid <= 0) {
                         close(pidfd);
                         return emp_error_set(err, -ESRCH, "the caller exited while connecting");

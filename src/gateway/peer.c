@@ -19,8 +19,7 @@
 #define SO_PEERPIDFD 77 /* Linux 6.5; Debian 12's headers lack it */
 #endif
 
-/* The pid a pidfd refers to, from its fdinfo ("Pid:\tN"). */
-static pid_t pidfd_pid(int pidfd)
+pid_t emp_pidfd_pid(int pidfd)
 {
         char path[64];
         snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
@@ -58,7 +57,7 @@ int emp_peer_check(int fd, struct emp_error *err)
         int pidfd = -1;
         len = sizeof(pidfd);
         if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
-                pid_t now = pidfd_pid(pidfd);
+                pid_t now = emp_pidfd_pid(pidfd);
                 close(pidfd);
                 if (now != cred.pid)
                         return emp_error_set(err, -EPERM, "peer exited while connecting");

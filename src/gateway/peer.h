@@ -8,3 +8,5 @@
 /* 0 when the peer is this user in this user namespace; -EPERM (with the
  * reason in err) otherwise. */
 int emp_peer_check(int fd, struct emp_error *err);
+/* The pid a pidfd refers to, from its fdinfo ("Pid:\tN"); -1 if unknown. */
+pid_t emp_pidfd_pid(int pidfd);
