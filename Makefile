@@ -74,8 +74,9 @@ INTEGRITYD_TPM_OBJ := $(BUILD)/src/integrity/tpm/tpm_quote.o
 INTEGRITYD_LIBS := $(shell pkg-config --libs $(TSS2_PKGS))
 $(BUILD)/src/daemon/empyra-integrityd.o: CFLAGS += -DEMP_HAVE_TSS2
 endif
+# File hashing with OpenSSL's SHA-256 (the CPU's SHA extensions).
 $(BUILD)/empyra-integrityd: $(BUILD)/src/daemon/empyra-integrityd.o $(INTEGRITYD_TPM_OBJ) $(BUILD)/libempyra.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(INTEGRITYD_LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(INTEGRITYD_LIBS) $(shell pkg-config --libs libcrypto)
 # libempyra-attest: what a game links to ask for a report (libc only).
 ATTEST_SONAME := libempyra-attest.so.1
 $(BUILD)/libempyra-attest.so: src/attest/empyra-attest.c src/attest/empyra-attest.h src/attest/empyra-attest.map

@@ -5,7 +5,7 @@ set -eu
 PKGS="gcc make pkg-config clang libclang-rt-14-dev libglib2.0-dev libseccomp-dev libcap-dev
 libsodium-dev libjansson-dev libcmocka-dev uidmap bubblewrap python3 git sqlite3 iproute2 util-linux
 passwd procps gdb strace hyperfine dbus-daemon microsocks iperf3 slirp4netns
-libtss2-dev swtpm swtpm-tools tpm2-tools libssl3"
+libtss2-dev swtpm swtpm-tools tpm2-tools libssl3 libssl-dev"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
