@@ -49,13 +49,13 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
 {
         int nr = n->data.nr;
         const __u64 *a = n->data.args;
-        enum { OPEN, OPENAT, CREAT, CONNECT, BIND, SENDTO, SENDMSG } op;
+        enum { OPEN, OPENAT, CREAT, CONNECT, BIND } op;
         if (n->data.arch == AUDIT_ARCH_X86_64)
                 op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : nr == 49 ? BIND
-                   : nr == 44 ? SENDTO : nr == 46 ? SENDMSG : -1;
+                   : -1;
         else if (n->data.arch == AUDIT_ARCH_I386)
                 op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : nr == 361 ? BIND
-                   : nr == 369 ? SENDTO : nr == 370 ? SENDMSG : -1;
+                   : -1;
         else
                 return -ENOSYS;
         switch ((int)op) {
@@ -64,8 +64,6 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
         case CREAT: *ret = (struct open_args){AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]}; return 0;
         case CONNECT: return 1;
         case BIND: return 2;
-        case SENDTO: return 3;
-        case SENDMSG: return 4;
         default: return -ENOSYS;
         }
 }
@@ -179,7 +177,9 @@ static int open_beneath(const char *grant, const char *host_path, int flags, mod
 {
         if (flags & (O_PATH | O_DIRECTORY))
                 return -EACCES;
-        uint64_t oflags = (uint64_t)(flags & ~O_CLOEXEC) | O_CLOEXEC | O_NOCTTY;
+        /* O_NONBLOCK until the type is known: opening a FIFO (or a device)
+         * must not hold the broker. */
+        uint64_t oflags = (uint64_t)(flags & ~O_CLOEXEC) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
         if (!(flags & O_CREAT))
                 mode = 0;
         _cleanup_close_ int dirfd = -1;
@@ -215,6 +215,8 @@ static int open_beneath(const char *grant, const char *host_path, int flags, mod
                 close(fd);
                 return -EACCES;
         }
+        if (!(flags & O_NONBLOCK))
+                fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         *ret_fd = fd;
         return 0;
 }
@@ -380,8 +382,29 @@ static int open_root(struct emp_broker_box *box, const struct seccomp_notif *n)
                 close(fd);
                 return -ESRCH;
         }
-        box->root_fd = fd;
+        /* The broker thread and connect threads may race to set it: one wins. */
+        int expected = -1;
+        if (!__atomic_compare_exchange_n(&box->root_fd, &expected, fd, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                close(fd);
         return 0;
+}
+
+int emp_broker_root(struct emp_broker_box *box, pid_t pid)
+{
+        int fd = __atomic_load_n(&box->root_fd, __ATOMIC_SEQ_CST);
+        if (fd >= 0)
+                return fd;
+        char root[64];
+        snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+        fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int expected = -1;
+        if (!__atomic_compare_exchange_n(&box->root_fd, &expected, fd, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                close(fd);
+                return expected;
+        }
+        return fd;
 }
 
 static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
@@ -400,14 +423,7 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_net_bind(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
                 return;
         }
-        if (kind == 3) {
-                emp_net_sendto(box, n);
-                return;
-        }
-        if (kind == 4) {
-                emp_net_sendmsg(box, n);
-                return;
-        }
+
         char path[PATH_MAX], base[PATH_MAX], view[PATH_MAX], host[PATH_MAX];
         /* Unreadable or too long: the kernel gives the same error natively. */
         if (read_path((pid_t)n->pid, a.path_addr, path, sizeof(path)) < 0 || !path[0]) {

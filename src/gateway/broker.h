@@ -60,6 +60,7 @@ struct emp_broker_call {
         uint64_t control;
         size_t control_len;
         int pending_sock; /* CONNECT: our socket while a blocking connect is waited for, or -1 */
+        bool local;       /* CONNECT in the app's own namespace, on our copy of its socket */
 };
 
 /* Start serving listener (taken) for a sandbox. Called with d->lock held. */

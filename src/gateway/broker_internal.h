@@ -46,14 +46,6 @@ struct emp_broker_box {
         } *names; /* EMP_RESOLVED entries, allocated at the first answer */
 #define EMP_RESOLVED 256
         unsigned names_next;
-        /* UDP destinations already allowed, by our socket's inode: a send to
-         * one of them skips the decision (d->lock). */
-        struct emp_udp_allowed {
-                ino_t sock;
-                struct emp_addr addr;
-                uint16_t port;
-        } udp_allowed[64];
-        unsigned udp_next;
         /* Broker thread only: paths recently found in the app's own view. */
 #define EMP_VIEW_CACHE 256
         char *view_cache[EMP_VIEW_CACHE];
@@ -83,10 +75,9 @@ void emp_audit_seen_free(struct emp_broker_box *box);
 /* net.c: a trapped connect(fd, addr, len) (args as the kernel passed them). */
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                      uint64_t addrlen);
-/* net.c: a trapped sendto(fd, buf, len, flags, addr, addrlen) with an address. */
-void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n);
-/* net.c: a trapped sendmsg(fd, msg, flags). */
-void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n);
+/* The app's root directory (O_PATH), opened from /proc/PID/root of a caller
+ * the first time; owned by the box. -errno when it cannot be opened. */
+int emp_broker_root(struct emp_broker_box *box, pid_t pid);
 /* net.c: a trapped bind(fd, addr, len). */
 void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                   uint64_t addrlen);

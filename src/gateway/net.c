@@ -26,10 +26,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
+#include <linux/openat2.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "broker_internal.h"
+#include "broker_path.h"
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/strv.h"
@@ -199,15 +203,23 @@ static int diag_lookup(int diag, const struct emp_addr *addr, int proto, uint16_
         req.r.id.idiag_dport = htons(tcp ? 1 : port);
         memcpy(req.r.id.idiag_src, addr->bytes, addr->family == AF_INET ? 4 : 16);
         memcpy(req.r.id.idiag_dst, addr->bytes, addr->family == AF_INET ? 4 : 16);
+        /* One thread asks at a time (the box's broker thread), but a reply
+         * left over from an interrupted lookup must not answer this one. */
+        static _Thread_local uint32_t seq;
+        req.nlh.nlmsg_seq = ++seq;
         if (send(diag, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
                 return -errno;
         char buf[4096] __attribute__((aligned(4)));
-        ssize_t n = recv(diag, buf, sizeof(buf), 0);
-        if (n <= 0)
-                return n < 0 ? -errno : -EIO;
-        const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
-        if (!NLMSG_OK(h, (size_t)n))
-                return -EIO;
+        const struct nlmsghdr *h;
+        ssize_t n;
+        do {
+                n = recv(diag, buf, sizeof(buf), 0);
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                h = (const struct nlmsghdr *)buf;
+                if (!NLMSG_OK(h, (size_t)n))
+                        return -EIO;
+        } while (h->nlmsg_seq != req.nlh.nlmsg_seq);
         if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY)
                 return 1;
         if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
@@ -423,19 +435,30 @@ static int socks5_connect(const struct emp_broker_box *box, const struct emp_bro
         return s;
 }
 
-/* Put our connected (or connecting) socket s in place of the app's fd and
- * answer with result; for a blocking app socket, wait for the connect first. */
+/* Put our socket s in place of the app's fd once its connection is
+ * established, and answer with connect's result. Only established (or, for
+ * a granted port, listening) TCP sockets ever reach the app from here: on
+ * those no socket call can change where they lead, so nothing another
+ * thread swaps in at the app's fd can escape (see net_connect). A
+ * non-blocking connect therefore gets 0 once established, never EINPROGRESS. */
 static void finish_connect(struct emp_broker_call *c, int s, int result, bool nonblock)
 {
-        if (result == -EINPROGRESS && !nonblock) {
+        if (result == -EINPROGRESS) {
                 struct pollfd p = {.fd = s, .events = POLLOUT};
                 int n = poll(&p, 1, CONNECT_TIMEOUT_MS);
                 int soerr = sock_int(s, SOL_SOCKET, SO_ERROR);
                 result = n == 0 ? -ETIMEDOUT : n < 0 ? -errno : soerr > 0 ? -soerr : 0;
         }
-        if (result == 0 || result == -EINPROGRESS) {
-                if (!nonblock)
-                        fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+        if (result == 0) {
+                /* Settle the socket's state after a non-blocking connect
+                 * (connecting → connected), so a later connect on it says
+                 * EISCONN as on any connected socket. */
+                if (connect(s, (struct sockaddr *)&c->addr, c->addrlen) < 0 && errno != EISCONN)
+                        result = -errno;
+        }
+        if (result == 0) {
+                int fl = fcntl(s, F_GETFL);
+                fcntl(s, F_SETFL, nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
                 struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
                                                 .srcfd = (uint32_t)s, .newfd = (uint32_t)c->app_fd,
                                                 .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
@@ -466,11 +489,18 @@ static int start_connect(const struct emp_broker_call *c, int *ret_sock)
         return connect(s, (struct sockaddr *)&c->addr, c->addrlen) < 0 ? -errno : 0;
 }
 
+static int local_connect(struct emp_broker_call *c);
+
 /* Connect a socket of ours like the app's and put it in place of the app's
  * fd; then answer the call with what connect said. Through a SOCKS5 proxy
- * the handshake is finished first, so even a non-blocking connect gets 0. */
+ * the handshake is finished first. A local connect (in the app's own
+ * namespace) is made on our copy of the app's socket itself. */
 static void perform(struct emp_broker_call *c)
 {
+        if (c->local) {
+                emp_broker_reply(c->box->listener, c->notif_id, local_connect(c), false);
+                return;
+        }
         bool nonblock = app_nonblocking(c);
         _cleanup_close_ int s = TAKE_FD(c->pending_sock);
         if (s >= 0) {
@@ -484,9 +514,7 @@ static void perform(struct emp_broker_call *c)
                         return;
                 }
                 copy_options(c->sock, s, sock_int(c->sock, SOL_SOCKET, SO_DOMAIN), SOCK_STREAM);
-                if (nonblock)
-                        fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
-                finish_connect(c, s, 0, true); /* the socket is already as the app wants it */
+                finish_connect(c, s, 0, nonblock);
                 return;
         }
         int result = start_connect(c, &s);
@@ -497,10 +525,18 @@ static void perform(struct emp_broker_call *c)
         finish_connect(c, s, result, nonblock);
 }
 
-/* The direct connect, when it needs no waiting: true when answered. A
- * blocking connect still in progress keeps its socket for the thread. */
+/* The call, when it needs no waiting: true when answered. A connect still
+ * in progress after a millisecond keeps its socket for a thread. */
 static bool perform_now(struct emp_broker_call *c)
 {
+        if (c->local) {
+                /* Our copy shares the app's O_NONBLOCK: a blocking one may
+                 * wait (a full backlog), so it goes to a thread. */
+                if (!app_nonblocking(c))
+                        return false;
+                perform(c);
+                return true;
+        }
         bool nonblock = app_nonblocking(c);
         int s = -1;
         int result = start_connect(c, &s);
@@ -508,7 +544,7 @@ static bool perform_now(struct emp_broker_call *c)
                 emp_broker_reply(c->box->listener, c->notif_id, result, false);
                 return true;
         }
-        if (result == -EINPROGRESS && !nonblock) {
+        if (result == -EINPROGRESS) {
                 /* Loopback and LAN handshakes finish within a millisecond:
                  * wait that long here before paying for a thread. */
                 struct pollfd p = {.fd = s, .events = POLLOUT};
@@ -582,7 +618,9 @@ static void perform_bind(struct emp_broker_call *c)
                 result = -errno;
         if (result == 0) {
                 copy_options(c->sock, s, domain, type);
-                if (bind(s, (struct sockaddr *)&c->addr, c->addrlen) < 0)
+                /* Listening before the app holds it: a bound, unconnected TCP
+                 * socket of the host's could still be connected anywhere. */
+                if (bind(s, (struct sockaddr *)&c->addr, c->addrlen) < 0 || listen(s, SOMAXCONN) < 0)
                         result = -errno;
         }
         if (result == 0) {
@@ -611,145 +649,12 @@ static bool socket_is_ours(int fd)
         return ours;
 }
 
-static ino_t inode_of(int fd)
-{
-        struct stat st;
-        return fstat(fd, &st) == 0 ? st.st_ino : 0;
-}
-
-static void udp_remember(struct emp_broker_box *box, ino_t sock, const struct emp_addr *a, uint16_t port)
-{
-        pthread_mutex_lock(&box->d->lock);
-        struct emp_udp_allowed *e = &box->udp_allowed[box->udp_next++ % ARRAY_SIZE(box->udp_allowed)];
-        *e = (struct emp_udp_allowed){sock, *a, port};
-        pthread_mutex_unlock(&box->d->lock);
-}
-
-static bool udp_allowed(struct emp_broker_box *box, ino_t sock, const struct emp_addr *a, uint16_t port)
-{
-        bool found = false;
-        pthread_mutex_lock(&box->d->lock);
-        for (size_t i = 0; !found && i < ARRAY_SIZE(box->udp_allowed); i++) {
-                const struct emp_udp_allowed *e = &box->udp_allowed[i];
-                found = e->sock == sock && e->port == port && e->addr.family == a->family &&
-                        memcmp(e->addr.bytes, a->bytes, 16) == 0;
-        }
-        pthread_mutex_unlock(&box->d->lock);
-        return found;
-}
-
-/* sendmsg() on the app's behalf: its iovecs gathered into one copy (a
- * datagram is at most 64 KiB), its control messages passed on unless they
- * speak for the socket layer (SCM_RIGHTS would name our own fds). */
-static int64_t send_msg_copy(const struct emp_broker_call *c, int s)
-{
-        size_t n_iov = c->len > 64 ? 64 : c->len;
-        struct iovec iov[64], one;
-        if (n_iov && read_mem(c->pid, c->buf, iov, n_iov * sizeof(struct iovec)) < 0)
-                return -EFAULT;
-        size_t total = 0;
-        for (size_t i = 0; i < n_iov; i++) {
-                if (iov[i].iov_len > 65535 - total)
-                        return -EMSGSIZE;
-                total += iov[i].iov_len;
-        }
-        _cleanup_free_ char *data = malloc(total ? total : 1);
-        if (!data)
-                return -ENOMEM;
-        for (size_t i = 0, off = 0; i < n_iov; off += iov[i].iov_len, i++)
-                if (iov[i].iov_len && read_mem(c->pid, (uint64_t)(uintptr_t)iov[i].iov_base, data + off,
-                                               iov[i].iov_len) < 0)
-                        return -EFAULT;
-        char control[512];
-        struct msghdr mh = {.msg_name = (void *)&c->addr, .msg_namelen = c->addrlen, .msg_iov = &one,
-                            .msg_iovlen = 1};
-        one = (struct iovec){data, total};
-        if (c->control_len) {
-                if (c->control_len > sizeof(control) || read_mem(c->pid, c->control, control, c->control_len) < 0)
-                        return -EINVAL;
-                mh.msg_control = control;
-                mh.msg_controllen = c->control_len;
-                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-                        if (cm->cmsg_level == SOL_SOCKET)
-                                return -EINVAL;
-        }
-        ssize_t n = sendmsg(s, &mh, c->send_flags | MSG_NOSIGNAL);
-        return n < 0 ? -errno : n;
-}
-
-/* Send the app's datagram from a socket of the host's namespace: the first
- * time, a host UDP socket (on the same port, if the app bound one) takes the
- * app's fd, so replies reach it natively; the payload is copied once. */
-static void perform_send(struct emp_broker_call *c)
-{
-        struct emp_broker_box *box = c->box;
-        _cleanup_close_ int fresh = -1;
-        _cleanup_free_ char *payload = NULL;
-        int s = c->sock;
-        int64_t result = 0;
-        if (!socket_is_ours(c->sock)) {
-                int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
-                int fl = fcntl(c->sock, F_GETFL);
-                fresh = socket(domain, SOCK_DGRAM | SOCK_CLOEXEC | (fl >= 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0), 0);
-                if (fresh < 0) {
-                        result = -errno;
-                        goto answer;
-                }
-                copy_options(c->sock, fresh, domain, SOCK_DGRAM);
-                struct sockaddr_storage local;
-                socklen_t ll = sizeof(local);
-                if (getsockname(c->sock, (struct sockaddr *)&local, &ll) == 0 &&
-                    ((struct sockaddr_in *)&local)->sin_port != 0) {
-                        /* Keep its port, on every interface of the host. */
-                        if (local.ss_family == AF_INET)
-                                ((struct sockaddr_in *)&local)->sin_addr.s_addr = htonl(INADDR_ANY);
-                        else
-                                ((struct sockaddr_in6 *)&local)->sin6_addr = in6addr_any;
-                        bind(fresh, (struct sockaddr *)&local, ll);
-                }
-                struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
-                                                .srcfd = (uint32_t)fresh, .newfd = (uint32_t)c->app_fd,
-                                                .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
-                if (ioctl(box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0) {
-                        result = -errno;
-                        goto answer;
-                }
-                s = fresh;
-                struct emp_addr addr;
-                uint16_t port;
-                if (emp_addr_from_sockaddr((struct sockaddr *)&c->addr, c->addrlen, &addr, &port) == 0)
-                        udp_remember(box, inode_of(fresh), &addr, port);
-        }
-        if (c->is_msg) {
-                result = send_msg_copy(c, s);
-                goto answer;
-        }
-        size_t len = c->len > 65535 ? 65535 : c->len;
-        payload = malloc(len ? len : 1);
-        if (!payload || (len && read_mem(c->pid, c->buf, payload, len) < 0)) {
-                result = payload ? -EFAULT : -ENOMEM;
-                goto answer;
-        }
-        ssize_t n = sendto(s, payload, len, c->send_flags | MSG_NOSIGNAL, (struct sockaddr *)&c->addr, c->addrlen);
-        result = n < 0 ? -errno : n;
-answer:
-        if (result < 0)
-                emp_broker_reply(box->listener, c->notif_id, (int)result, false);
-        else
-                emp_broker_reply_value(box->listener, c->notif_id, result);
-}
-
 void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow)
 {
         (void)d;
         if (allow && emp_broker_id_valid(call->box->listener, call->notif_id)) {
                 if (call->kind == EMP_CALL_BIND) {
                         perform_bind(call);
-                        call_free(call);
-                        return;
-                }
-                if (call->kind == EMP_CALL_SENDTO) {
-                        perform_send(call);
                         call_free(call);
                         return;
                 }
@@ -958,137 +863,118 @@ static void net_decide(struct emp_broker_box *box, struct emp_broker_call *c, co
         if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name, c->addr_text, c->port, c->protocol) < 0)
                 allow = false; /* not logged, not done */
         pthread_mutex_unlock(&d->lock);
-        if (allow && c->kind == EMP_CALL_SENDTO && socket_is_ours(c->sock))
-                udp_remember(box, inode_of(c->sock), addr, c->port); /* later sends: the fast path */
         emp_net_call_finish(d, c, allow);
 }
 
+/* A connect in the app's own namespace, made on our copy of its socket with
+ * our copy of the address (never continued: the kernel would read both
+ * again, after another thread may have changed them). A Unix socket path is
+ * resolved inside the app's root, then reached through /proc/self/fd. */
+static int local_connect(struct emp_broker_call *c)
+{
+        struct sockaddr_un *un = (struct sockaddr_un *)&c->addr;
+        if (c->addr.ss_family != AF_UNIX || c->addrlen <= offsetof(struct sockaddr_un, sun_path) ||
+            un->sun_path[0] == '\0')
+                return connect(c->sock, (struct sockaddr *)&c->addr, c->addrlen) < 0 ? -errno : 0;
+        char path[sizeof(un->sun_path) + 1] = "", base[PATH_MAX], view[PATH_MAX];
+        memcpy(path, un->sun_path, c->addrlen - offsetof(struct sockaddr_un, sun_path));
+        if (path[0] != '/') {
+                char link[64];
+                snprintf(link, sizeof(link), "/proc/%d/cwd", (int)c->pid);
+                ssize_t n = readlink(link, base, sizeof(base) - 1);
+                if (n <= 0)
+                        return -ENOENT;
+                base[n] = '\0';
+        }
+        if (emp_broker_join(base, path, view, sizeof(view)) < 0)
+                return -ENAMETOOLONG;
+        int root = emp_broker_root(c->box, c->pid);
+        if (root < 0)
+                return root;
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        _cleanup_close_ int target = (int)syscall(SYS_openat2, root, view, &how, sizeof(how));
+        if (target < 0)
+                return -errno;
+        struct sockaddr_un via = {.sun_family = AF_UNIX};
+        snprintf(via.sun_path, sizeof(via.sun_path), "/proc/self/fd/%d", target);
+        return connect(c->sock, (struct sockaddr *)&via, sizeof(via)) < 0 ? -errno : 0;
+}
+
+static void connect_local(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, int sock,
+                          const struct sockaddr_storage *ss, socklen_t len)
+{
+        struct emp_broker_call *c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, -ENOMEM, false);
+                return;
+        }
+        *c = (struct emp_broker_call){.kind = EMP_CALL_CONNECT, .box = box, .notif_id = n->id, .pid = (pid_t)n->pid,
+                                      .app_fd = fd, .sock = sock, .addrlen = len, .pending_sock = -1, .local = true};
+        memcpy(&c->addr, ss, sizeof(*ss));
+        emp_broker_box_ref(box);
+        perform_async(c);
+}
+
+/* Every trapped connect is performed by empyrad, none continued: on a new
+ * host socket when the gateway allows the destination, else on our copy of
+ * the app's own socket (its loopback, Unix sockets of its view). The only
+ * host sockets an app ever holds are established or listening TCP ones, so
+ * a connect on one (which another thread may swap in at any fd, at any
+ * time) cannot lead anywhere new; disconnecting one (AF_UNSPEC) is refused. */
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr_ptr,
                      uint64_t addrlen)
 {
         struct sockaddr_storage ss = {0};
-        /* Malformed or not an address we route: the kernel answers as it would
-         * (inside the app's namespace, where only its own loopback exists). */
-        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
-            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0) {
-                emp_broker_reply(box->listener, n->id, 0, true);
+        if (addrlen > sizeof(ss)) {
+                emp_broker_reply(box->listener, n->id, -EINVAL, false);
                 return;
         }
-        if (!emp_broker_id_valid(box->listener, n->id))
-                return;
-        struct emp_addr addr;
-        uint16_t port;
-        if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0) {
-                emp_broker_reply(box->listener, n->id, 0, true);
+        if (addrlen && read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0) {
+                emp_broker_reply(box->listener, n->id, -EFAULT, false);
                 return;
         }
         int sock = app_socket(box, n, fd);
         if (sock < 0) {
-                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                emp_broker_reply(box->listener, n->id, sock, false);
                 return;
         }
+        bool ours = socket_is_ours(sock);
+        if (ours && (addrlen < sizeof(sa_family_t) || ss.ss_family == AF_UNSPEC)) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, -EOPNOTSUPP, false);
+                return;
+        }
+        struct emp_addr addr;
+        uint16_t port;
+        bool inet = addrlen >= sizeof(sa_family_t) && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
+                    emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) == 0;
         int type = sock_int(sock, SOL_SOCKET, SO_TYPE);
-        if (type != SOCK_STREAM && type != SOCK_DGRAM) {
-                close(sock);
-                emp_broker_reply(box->listener, n->id, 0, true);
+        /* Not an IP destination, a host connection already (connect there
+         * only says EISCONN), or the app talking to itself: its own
+         * namespace answers. */
+        if (!inet || ours ||
+            (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, type, &addr, port))) {
+                connect_local(box, n, fd, sock, &ss, (socklen_t)addrlen);
                 return;
         }
-        /* The app talking to itself over its own loopback. */
-        if (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, type, &addr, port)) {
+        if (type != SOCK_STREAM) {
+                /* UDP is not carried by the gateway in this build: a host
+                 * datagram socket could be aimed anywhere by a later call. */
+                char text[INET6_ADDRSTRLEN], perm[INET6_ADDRSTRLEN + 32];
+                emp_addr_format(&addr, text, sizeof(text));
+                snprintf(perm, sizeof(perm), "network:%s%s%s:%u", addr.family == AF_INET6 ? "[" : "", text,
+                         addr.family == AF_INET6 ? "]" : "", port);
+                pthread_mutex_lock(&box->d->lock);
+                audit_connect(box->d, box, perm, "deny", "udp-not-supported", NULL, text, port, EMP_PROTOCOL_UDP);
+                pthread_mutex_unlock(&box->d->lock);
                 close(sock);
-                emp_broker_reply(box->listener, n->id, 0, true);
+                emp_broker_reply(box->listener, n->id, -EPERM, false);
                 return;
         }
         struct emp_broker_call *c = net_call(box, n, EMP_CALL_CONNECT, fd, sock, &ss, (socklen_t)addrlen, &addr, port,
-                                             type == SOCK_DGRAM ? EMP_PROTOCOL_UDP : EMP_PROTOCOL_TCP);
+                                             EMP_PROTOCOL_TCP);
         if (c)
                 net_decide(box, c, &addr);
 }
 
-/* A datagram send to the address at addr_ptr: the call, or NULL when the
- * kernel answers alone (not an IP destination, not a datagram socket, one of
- * the app's own services) or the call was answered already. *ret_ours says
- * whether the app's socket is already one of ours. */
-static struct emp_broker_call *dgram_call(struct emp_broker_box *box, const struct seccomp_notif *n, int fd,
-                                          uint64_t addr_ptr, uint64_t addrlen, struct emp_addr *addr,
-                                          bool *ret_ours)
-{
-        struct sockaddr_storage ss = {0};
-        uint16_t port;
-        if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
-            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0 ||
-            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-            emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, addr, &port) < 0) {
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return NULL;
-        }
-        int sock = app_socket(box, n, fd);
-        if (sock < 0) {
-                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
-                return NULL;
-        }
-        bool ours = socket_is_ours(sock);
-        /* A stream socket ignores the address; one of the app's own services. */
-        if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM ||
-            (!ours && emp_addr_classify(addr) == EMP_NET_LOOPBACK &&
-             app_serves(box, (pid_t)n->pid, SOCK_DGRAM, addr, port))) {
-                close(sock);
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return NULL;
-        }
-        *ret_ours = ours;
-        return net_call(box, n, EMP_CALL_SENDTO, fd, sock, &ss, (socklen_t)addrlen, addr, port, EMP_PROTOCOL_UDP);
-}
-
-/* Send now when this socket already sent there with permission (the fast
- * path), else decide. */
-static void dgram_send(struct emp_broker_box *box, struct emp_broker_call *c, const struct emp_addr *addr, bool ours)
-{
-        if (ours && udp_allowed(box, inode_of(c->sock), addr, c->port)) {
-                perform_send(c);
-                call_free(c);
-                return;
-        }
-        net_decide(box, c, addr);
-}
-
-void emp_net_sendto(struct emp_broker_box *box, const struct seccomp_notif *n)
-{
-        struct emp_addr addr;
-        bool ours = false;
-        struct emp_broker_call *c = dgram_call(box, n, (int)n->data.args[0], n->data.args[4],
-                                               n->data.args[5] & 0xffffffffu, &addr, &ours);
-        if (!c)
-                return;
-        c->buf = n->data.args[1];
-        c->len = (size_t)n->data.args[2];
-        c->send_flags = (int)n->data.args[3];
-        dgram_send(box, c, &addr, ours);
-}
-
-void emp_net_sendmsg(struct emp_broker_box *box, const struct seccomp_notif *n)
-{
-        struct msghdr mh = {0};
-        /* No address (a connected socket, every Unix message of a desktop
-         * app): a plain send, continued at once. 32-bit callers' headers are
-         * laid out otherwise: theirs stay in the app's namespace too. */
-        if (n->data.arch != AUDIT_ARCH_X86_64 || read_mem((pid_t)n->pid, n->data.args[1], &mh, sizeof(mh)) < 0 ||
-            !mh.msg_name) {
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return;
-        }
-        struct emp_addr addr;
-        bool ours = false;
-        struct emp_broker_call *c = dgram_call(box, n, (int)n->data.args[0], (uint64_t)(uintptr_t)mh.msg_name,
-                                               mh.msg_namelen, &addr, &ours);
-        if (!c)
-                return;
-        c->is_msg = true;
-        c->buf = (uint64_t)(uintptr_t)mh.msg_iov;
-        c->len = mh.msg_iovlen;
-        c->control = (uint64_t)(uintptr_t)mh.msg_control;
-        c->control_len = mh.msg_controllen;
-        c->send_flags = (int)n->data.args[2];
-        dgram_send(box, c, &addr, ours);
-}

@@ -342,13 +342,12 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         ALLOW("getpeername", "sockets"),
         ALLOW("getsockopt", "sockets"),
         ALLOW("setsockopt", "sockets"),
-        /* shared=network: a send with an address traps (the gateway sends it
-         * from the host's namespace); without one it is an fd write. */
-        RULE("sendto", EMP_SC_ALLOW, EMP_SC_NET_BY_ARG, "sockets"),
+        /* Not trapped even with shared=network: an app's sockets are its own
+         * namespace's or established/listening TCP ones of the gateway's, on
+         * which an address changes nothing. */
+        ALLOW("sendto", "sockets"),
         ALLOW("recvfrom", "sockets"),
-        /* shared=network: traps (the address is in memory, out of the
-         * filter's reach); without an address it is continued at once. */
-        RULE("sendmsg", EMP_SC_ALLOW, EMP_SC_NET_BY_ARG, "sockets (fd passing)"),
+        ALLOW("sendmsg", "sockets (fd passing)"),
         ALLOW("recvmsg", "sockets (fd passing)"),
         ALLOW("sendmmsg", "sockets (batched; DNS resolvers)"),
         ALLOW("recvmmsg", "sockets (batched)"),
@@ -505,12 +504,6 @@ static const struct emp_seccomp_value socket_families[] = {
         { AF_INET, EMP_SC_ALLOW, "AF_INET" },
         { AF_INET6, EMP_SC_ALLOW, "AF_INET6" },
 };
-static const struct emp_seccomp_value no_address[] = {
-        { 0, EMP_SC_ALLOW, "no address" },
-};
-static const struct emp_seccomp_value handover_fd[] = {
-        { EMP_SECCOMP_HANDOVER_FD, EMP_SC_ALLOW, "the listener hand-over" },
-};
 static const struct emp_seccomp_value personalities[] = {
         { PER_LINUX, EMP_SC_ALLOW, "PER_LINUX" },
         { PER_LINUX32, EMP_SC_ALLOW, "PER_LINUX32" },     /* setarch i686 */
@@ -533,12 +526,6 @@ const struct emp_seccomp_arg_rule emp_seccomp_arg_rules[] = {
           .otherwise = EMP_SC_EPERM, .why = "new namespaces are kernel surface (user ns)" },
         { .name = "unshare", .arg = 0, .bits = CLONE_NS_FLAGS | CLONE_NEWTIME, VALUES(no_namespace),
           .otherwise = EMP_SC_EPERM, .why = "new namespaces; CLONE_FS/FILES stay usable" },
-        { .name = "sendto", .arg = 4, .bits = 0xffffffffu, VALUES(no_address),
-          .otherwise = EMP_SC_NOTIFY,
-          .why = "shared=network: a datagram to an address goes through the gateway" },
-        { .name = "sendmsg", .arg = 0, .bits = 0xffffffffu, VALUES(handover_fd),
-          .otherwise = EMP_SC_NOTIFY,
-          .why = "shared=network: the address is in memory, so every sendmsg traps (no address: continued)" },
         { .name = "personality", .arg = 0, .bits = 0xffffffffu, VALUES(personalities),
           .otherwise = EMP_SC_EPERM,
           .why = "READ_IMPLIES_EXEC, MMAP_PAGE_ZERO...: weaken the app's own hardening" },

@@ -82,6 +82,13 @@ directory=EACCES" "never an O_PATH or directory fd of a host path (EACCES)"
 run_sb "${B[@]}" -- "$PROBE" read "$GRANT/sub"
 sb_is "$SB_OUT" "err:EACCES" "opening a host directory read-only is refused too"
 
+# A FIFO in a granted directory: refused at once (never a broker stuck in open).
+mkfifo "$GRANT/pipe"
+run_sb "${B[@]}" -- "$PROBE" read "$GRANT/pipe"
+sb_is "$SB_OUT" "err:EACCES" "a FIFO in an allowed directory is refused at once (only regular files)"
+run_sb "${B[@]}" -- "$PROBE" read "$GRANT/file"
+sb_is "$SB_OUT" "ok:GRANTED file" "... and the broker goes on serving"
+
 # --- symlinks: in the grant, swapped, racing -------------------------------------------------------
 ln -s "$OUTSIDE/secret" "$GRANT/out-link"
 ln -s file "$GRANT/in-link"

@@ -30,6 +30,8 @@ static const char *ename(int e)
         case EINVAL: return "EINVAL";
         case EHOSTUNREACH: return "EHOSTUNREACH";
         case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+        case EOPNOTSUPP: return "EOPNOTSUPP";
+        case EISCONN: return "EISCONN";
         default: return "E?";
         }
 }
@@ -232,6 +234,20 @@ static int do_unix_msg(void)
         return 0;
 }
 
+/* Connect to A, then try to re-aim the same socket: disconnect (AF_UNSPEC)
+ * and connect to B. Prints each step's outcome. */
+static int do_reaim(const char *a, int port, const char *b)
+{
+        struct sockaddr_storage sa, sb;
+        socklen_t la = make_addr(a, port, &sa), lb = make_addr(b, port, &sb);
+        int s = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        printf("first=%s\n", connect(s, (struct sockaddr *)&sa, la) == 0 ? "ok" : ename(errno));
+        struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+        printf("unspec=%s\n", connect(s, &unspec, sizeof(unspec)) == 0 ? "ok" : ename(errno));
+        printf("second=%s\n", connect(s, (struct sockaddr *)&sb, lb) == 0 ? "ok" : ename(errno));
+        return 0;
+}
+
 /* Bind and listen on HOST:PORT, answer one connection with "app", exit. */
 static int do_serve(const char *host, int port)
 {
@@ -343,6 +359,8 @@ int main(int argc, char **argv)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_DGRAM, 0, false);
         if (argc == 5 && strcmp(argv[1], "udp-to") == 0)
                 return do_udp_to(argv[2], atoi(argv[3]), atoi(argv[4]));
+        if (argc == 5 && strcmp(argv[1], "reaim") == 0)
+                return do_reaim(argv[2], atoi(argv[3]), argv[4]);
         if (argc == 5 && strcmp(argv[1], "udp-msg") == 0)
                 return do_udp_msg(argv[2], atoi(argv[3]), atoi(argv[4]));
         if (argc == 2 && strcmp(argv[1], "unix-msg") == 0)
