@@ -278,6 +278,12 @@ stop_daemon() {
         for p in $(daemon_pids); do kill -KILL "$p"; done
 }
 
+# answer FIFO TEXT: write one line to a prompt UI's input, never waiting
+# more than 10 s for a reader (a UI that died must not hang the suite).
+answer() {
+        timeout 10 sh -c 'printf "%s\n" "$2" >"$1"' _ "$1" "$2" || diag "nobody read the answer '$2' from $1"
+}
+
 have() {
         command -v "$1" >/dev/null 2>&1
 }

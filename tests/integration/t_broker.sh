@@ -165,14 +165,14 @@ prompt=$(grep '^{"prompt"' "$POUT" | tail -1)
 like "$prompt" "\"app\":\"$APP\"" "an ask reaches the connected UI with the app id"
 like "$prompt" "\"path\":\"$ASKED/file\"" "... the path"
 like "$prompt" "\"permission\":\"filesystem:$ASKED/file:ro\"" "... and the permission"
-echo y >"$PFIFO"
+answer "$PFIFO" y
 wait "$BG"
 is "$(cat "$POUT.app")" "ok:ASKED file" "answered 'allow once': the app gets the file"
 is "$("$EMPYRA" perms "$APP" --json | grep -c "$ASKED")" 0 "... and 'once' stores nothing"
 
 bg_sb "$POUT.app" "${B[@]}" -- "$PROBE" read "$ASKED/file"
 wait_prompts 2
-echo n >"$PFIFO"
+answer "$PFIFO" n
 wait "$BG"
 is "$(cat "$POUT.app")" "err:EACCES" "answered 'deny once': EACCES"
 
@@ -191,7 +191,7 @@ sleep 0.3
 out=$("$EMPYRA" call io.empyra.Prompts.List)
 like "$out" '"waiting": 2' "two identical pending requests are merged into one prompt"
 is "$(printf '%s' "$out" | grep -c '"id"')" 1 "... so the UI sees one prompt"
-echo y >"$PFIFO"
+answer "$PFIFO" y
 wait "$BG"
 is "$(sort "$POUT.a1" | uniq -c | sed 's/^ *//')" "2 ok:ASKED file" "... and one answer serves both"
 
@@ -199,7 +199,7 @@ is "$(sort "$POUT.a1" | uniq -c | sed 's/^ *//')" "2 ok:ASKED file" "... and one
 n0=$(grep -c '^{"prompt"' "$POUT")
 bg_sb "$POUT.a2" "${B[@]}" -- sh -c "'$PROBE' read '$ASKED/file'; '$PROBE' read '$ASKED/file'"
 wait_prompts $((n0 + 1))
-echo e >"$PFIFO"
+answer "$PFIFO" e
 wait "$BG"
 is "$(cat "$POUT.a2")" "ok:ASKED file
 ok:ASKED file" "'until exit': the second open in the same run is not asked again"
@@ -210,7 +210,7 @@ unlike "$("$EMPYRA" perms "$APP")" "until-exit" "... and the rule is gone once t
 n0=$(grep -c '^{"prompt"' "$POUT")
 bg_sb "$POUT.a3" "${B[@]}" -- "$PROBE" read "$ASKED/file"
 wait_prompts $((n0 + 1))
-echo a >"$PFIFO"
+answer "$PFIFO" a
 wait "$BG"
 like "$("$EMPYRA" perms "$APP")" "filesystem:$ASKED/file:ro" "'always' becomes a stored user rule"
 run_sb "${B[@]}" -- "$PROBE" read "$ASKED/file"
@@ -228,7 +228,7 @@ PROMPTER=$!
 for i in $(seq 1 100); do "$EMPYRA" call io.empyra.Prompts.List | grep -q '"watchers": [1-9]' && break; sleep 0.05; done
 bg_sb "$POUT.a4" "${B[@]}" -- "$PROBE" read "$EVIL"
 for i in $(seq 1 100); do grep -q "wants to" "$POUT.text" && break; sleep 0.05; done
-echo n >"$PFIFO"
+answer "$PFIFO" n
 wait "$BG"
 stop_prompter
 like "$(cat "$POUT.text")" 'evil\\u202etxt\.exe' "empyra prompt shows a right-to-left override in a path as \\u202e"

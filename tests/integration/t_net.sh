@@ -289,7 +289,7 @@ BG=$!
 for i in $(seq 1 200); do grep -q '^{"prompt"' "$W/prompt.out" && break; sleep 0.05; done
 like "$(cat "$W/prompt.out")" "\"access\":\"connect\".*\"permission\":\"network:127.0.0.1:$P_HOST\"" \
         "a connect to ask about reaches the UI with its destination"
-echo a >"$PFIFO"
+answer "$PFIFO" a
 wait "$BG"
 is "$(cat "$W/app.out")" "ok:host" "answered 'allow always': the connect goes through"
 like "$("$EMPYRA" perms "$APP")" "allow  network:127.0.0.1:$P_HOST" "... and the rule is stored"
