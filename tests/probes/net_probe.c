@@ -174,35 +174,6 @@ static int do_udp_to(const char *host, int port, int n)
         return 0;
 }
 
-/* The same with sendmsg() and the address in msg_name (as ENet and QUIC do). */
-static int do_udp_msg(const char *host, int port, int n)
-{
-        struct sockaddr_storage ss;
-        socklen_t len = make_addr(host, port, &ss);
-        int s = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct timeval tv = {.tv_sec = 3};
-        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        char name[64] = "", buf[64];
-        int answered = 0;
-        for (int i = 0; i < n; i++) {
-                struct iovec iov[2] = {{"pi", 2}, {"ng\n", 3}};
-                struct msghdr mh = {.msg_name = &ss, .msg_namelen = len, .msg_iov = iov, .msg_iovlen = 2};
-                if (sendmsg(s, &mh, 0) != 5) {
-                        printf("err:%s\n", ename(errno));
-                        return 0;
-                }
-                ssize_t r = recv(s, buf, sizeof(buf) - 1, 0);
-                if (r <= 0)
-                        continue;
-                buf[r] = '\0';
-                buf[strcspn(buf, "\n")] = '\0';
-                snprintf(name, sizeof(name), "%s", buf);
-                answered++;
-        }
-        printf("ok:%s x%d\n", name, answered);
-        return 0;
-}
-
 /* sendmsg() on a Unix socket, passing an fd: untouched by the gateway. */
 static int do_unix_msg(void)
 {
@@ -361,8 +332,6 @@ int main(int argc, char **argv)
                 return do_udp_to(argv[2], atoi(argv[3]), atoi(argv[4]));
         if (argc == 5 && strcmp(argv[1], "reaim") == 0)
                 return do_reaim(argv[2], atoi(argv[3]), argv[4]);
-        if (argc == 5 && strcmp(argv[1], "udp-msg") == 0)
-                return do_udp_msg(argv[2], atoi(argv[3]), atoi(argv[4]));
         if (argc == 2 && strcmp(argv[1], "unix-msg") == 0)
                 return do_unix_msg();
         if (argc == 4 && strcmp(argv[1], "serve") == 0)
