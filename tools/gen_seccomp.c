@@ -50,8 +50,7 @@ static void check_names(void)
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(emp_seccomp_rules[j].name, r->name) == 0)
                                 die("\"%s\" is in the table twice", r->name);
-                bool by_arg = r->action == EMP_SC_BY_ARG || (r->flags & EMP_SC_NET_BY_ARG);
-                if (by_arg != (emp_seccomp_arg_rule_find(r->name) != NULL))
+                if ((r->action == EMP_SC_BY_ARG) != (emp_seccomp_arg_rule_find(r->name) != NULL))
                         die("\"%s\": BY_ARG entries and argument rules must match", r->name);
         }
 }

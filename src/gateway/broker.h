@@ -28,7 +28,7 @@ struct emp_broker_attach {
         int diag_fd;             /* NETLINK_SOCK_DIAG socket of the app's namespace (taken), or -1 */
 };
 
-enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT, EMP_CALL_BIND, EMP_CALL_SENDTO };
+enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT, EMP_CALL_BIND };
 
 /* A trapped call waiting for a prompt's answer. */
 struct emp_broker_call {
@@ -50,15 +50,6 @@ struct emp_broker_call {
         char addr_text[46]; /* for the audit log */
         uint16_t port;
         char name[254]; /* the name the app resolved the address from, or "" */
-        /* SENDTO: the datagram (copied when it is sent); SENDMSG: buf is the
-         * app's iovec array and len its count, control/control_len its
-         * control messages. */
-        uint64_t buf;
-        size_t len;
-        int send_flags;
-        bool is_msg;
-        uint64_t control;
-        size_t control_len;
         int pending_sock; /* CONNECT: our socket while a blocking connect is waited for, or -1 */
         bool local;       /* CONNECT in the app's own namespace, on our copy of its socket */
 };

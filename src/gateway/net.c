@@ -297,26 +297,20 @@ static int sock_int(int fd, int level, int name)
         return getsockopt(fd, level, name, &v, &len) < 0 ? -1 : v;
 }
 
-/* The options an app sets before connecting that change what it gets. */
+/* The options an app sets before connecting that change what it gets. Only
+ * TCP sockets are mirrored (UDP is not carried), and not their buffer sizes:
+ * set explicitly, they switch off the kernel's autotuning, and what the app's
+ * socket reports are only its namespace's defaults (16 KiB to send: 0.1% of
+ * loopback throughput). */
 static void copy_options(int from, int to, int domain, int type)
 {
         static const struct {
                 int level, name;
         } opts[] = {
-                {SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_REUSEADDR}, {SOL_SOCKET, SO_RCVBUF},
-                {SOL_SOCKET, SO_SNDBUF},    {SOL_SOCKET, SO_PRIORITY},  {SOL_SOCKET, SO_BROADCAST},
+                {SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_REUSEADDR}, {SOL_SOCKET, SO_PRIORITY},
         };
         for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-                /* TCP buffer sizes are not copied: set explicitly, they switch
-                 * off the kernel's autotuning, and what the app's socket reports
-                 * are only its namespace's defaults (16 KiB to send: 0.1% of
-                 * loopback throughput). */
-                if (type == SOCK_STREAM && (opts[i].name == SO_RCVBUF || opts[i].name == SO_SNDBUF))
-                        continue;
                 int v = sock_int(from, opts[i].level, opts[i].name);
-                /* The kernel reports twice what was set for the buffers. */
-                if (opts[i].name == SO_RCVBUF || opts[i].name == SO_SNDBUF)
-                        v /= 2;
                 if (v > 0)
                         setsockopt(to, opts[i].level, opts[i].name, &v, sizeof(v));
         }
@@ -836,9 +830,6 @@ static void net_decide(struct emp_broker_box *box, struct emp_broker_call *c, co
         if (box->provider_none) {
                 v.decision = EMP_DECISION_DENY;
                 source = "provider-none";
-        } else if (box->socks5 && c->protocol == EMP_PROTOCOL_UDP) {
-                v.decision = EMP_DECISION_DENY;
-                source = "provider-socks5-no-udp";
         } else if (box->socks5 && emp_resolver_is_fake(addr) && !name) {
                 v.decision = EMP_DECISION_DENY; /* a stand-in address nobody asked for */
                 source = "provider-socks5-unknown-name";

@@ -39,7 +39,6 @@ static json_t *prompt_json(const struct emp_prompt *p)
                          "instance", p->instance, "permission", p->permission, "path", p->path, "access",
                          p->kind == EMP_CALL_CONNECT ? "connect"
                          : p->kind == EMP_CALL_BIND  ? "listen"
-                         : p->kind == EMP_CALL_SENDTO ? "send to"
                          : p->access == EMP_ACCESS_READ ? "read"
                                                         : "write",
                          "waiting", (json_int_t)p->n_calls,

@@ -330,12 +330,18 @@ static pid_t inner_pid(const char *status, pid_t dflt)
         return last;
 }
 
+/* /proc/PID/status, whole (NUL-terminated). */
+static int proc_status(pid_t pid, char **ret)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+        return emp_read_file(path, 64 * 1024, ret, NULL);
+}
+
 static int read_status(pid_t pid, struct emp_proc_facts *pr)
 {
-        char path[96];
-        snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
         _cleanup_free_ char *st = NULL;
-        int r = emp_read_file(path, 64 * 1024, &st, NULL);
+        int r = proc_status(pid, &st);
         if (r < 0)
                 return r;
         const char *name = strstr(st, "Name:\t");
@@ -356,6 +362,7 @@ static int read_status(pid_t pid, struct emp_proc_facts *pr)
         if (!strstr(st, "\nSeccomp:") || !strstr(st, "\nCapEff:"))
                 return -EPROTO;
         /* Every thread: a tracer may attach to any one of them. */
+        char path[96];
         snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
         DIR *d = opendir(path);
         if (!d)
@@ -539,10 +546,8 @@ static int gather_manifest(struct emp_subject_facts *s, int rootfd, struct emp_e
 
 static int status_links(pid_t pid, pid_t *ppid, int *depth, pid_t *inner)
 {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
         _cleanup_free_ char *st = NULL;
-        int r = emp_read_file(path, 64 * 1024, &st, NULL);
+        int r = proc_status(pid, &st);
         if (r < 0)
                 return r;
         const char *pp = strstr(st, "\nPPid:");

@@ -40,7 +40,7 @@
 
 /* Fixed fds in the child: the go pipe, the status pipe and (brokered mode)
  * the socket the seccomp listener leaves by. */
-enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = EMP_SECCOMP_HANDOVER_FD };
+enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = 5 };
 
 static int loopback_up(struct emp_error *err)
 {

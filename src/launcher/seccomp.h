@@ -11,12 +11,6 @@ enum {
         EMP_SECCOMP_NETWORK = 1u << 3,   /* shared=network: connect traps to the gateway */
 };
 
-/* The fd the sandbox's pid 1 hands the seccomp listener out on (with
- * sendmsg, after the filter is in place): the one fd whose sendmsg never
- * traps, or the hand-over would wait on itself. A native sendmsg stays in the
- * app's own network namespace, so the exemption opens nothing. */
-#define EMP_SECCOMP_HANDOVER_FD 5
-
 /* Load the filter for this variant into the calling thread (which must be the
  * process's only thread and have no_new_privs set). With ret_listener, the
  * filter gets a user-notification listener (SECCOMP_FILTER_FLAG_NEW_LISTENER),

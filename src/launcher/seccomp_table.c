@@ -564,8 +564,6 @@ enum emp_sc_action emp_seccomp_rule_action(const struct emp_seccomp_rule *r, uns
                 return EMP_SC_ENOSYS;
         if ((r->flags & EMP_SC_NET_NOTIFY) && (variant & EMP_SECCOMP_NETWORK))
                 return EMP_SC_NOTIFY;
-        if ((r->flags & EMP_SC_NET_BY_ARG) && (variant & EMP_SECCOMP_NETWORK))
-                return EMP_SC_BY_ARG;
         return (enum emp_sc_action)r->action;
 }
 

@@ -22,7 +22,6 @@ enum emp_sc_flags {
         EMP_SC_BROKER_NOTIFY = 1u << 2, /* NOTIFY instead when the variant has EMP_SECCOMP_BROKERED */
         EMP_SC_BROKER_ENOSYS = 1u << 3, /* ENOSYS instead when the variant has EMP_SECCOMP_BROKERED */
         EMP_SC_NET_NOTIFY = 1u << 4,    /* NOTIFY instead when the variant has EMP_SECCOMP_NETWORK */
-        EMP_SC_NET_BY_ARG = 1u << 5,    /* BY_ARG instead when the variant has EMP_SECCOMP_NETWORK */
 };
 
 struct emp_seccomp_rule {
