@@ -106,5 +106,7 @@ echo "--- after: empyra allow org.empyra.Fetch network:loopback"
 kill $web 2>/dev/null
 "$E" audit verify
 for p in $(pgrep -x empyrad); do
-        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$DEMO/run" && kill "$p"
+        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$DEMO/run"; then
+                kill "$p"
+        fi
 done
