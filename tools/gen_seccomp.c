@@ -64,7 +64,7 @@ static void add_rule(scmp_filter_ctx ctx, const char *name, enum emp_sc_action a
         int rc = seccomp_rule_add_array(ctx, scmp_action(action), seccomp_syscall_resolve_name(name),
                                         n_cmp, cmp);
         if (rc < 0)
-                die("adding a rule for %s: %s", name, strerror(-rc));
+                die("adding a rule for %s (%u conditions, action %d): %s", name, n_cmp, action, strerror(-rc));
 }
 
 /* One argument rule becomes rules that partition the 32-bit argument space:
@@ -137,6 +137,12 @@ static void set_attr(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t v
                 die("seccomp_attr_set(%d): %s", (int)attr, strerror(-rc));
 }
 
+/* Whether the rule traps only under a condition on one argument. */
+static bool conditional(const struct emp_seccomp_rule *r, enum emp_sc_action action)
+{
+        return action == EMP_SC_NOTIFY && (r->flags & (EMP_SC_NET_NOTIFY_ADDR | EMP_SC_NET_NOTIFY_NOT_HANDOVER));
+}
+
 static scmp_filter_ctx build_filter(unsigned variant)
 {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
@@ -151,13 +157,30 @@ static scmp_filter_ctx build_filter(unsigned variant)
                 if (rc < 0)
                         die("adding i386: %s", strerror(-rc));
         }
-        /* Plain rules first: on i386 an unconditional socketcall/ipc must exist
-         * before socket()'s argument rules, which libseccomp also maps onto them. */
+        /* Unconditional rules first: on i386 an unconditional socketcall/ipc
+         * must exist before any argument rule of a syscall libseccomp also
+         * maps onto them (socket(), sendto(), sendmsg()). */
         for (size_t i = 0; i < emp_seccomp_rule_count; i++) {
                 const struct emp_seccomp_rule *r = &emp_seccomp_rules[i];
                 enum emp_sc_action action = emp_seccomp_rule_action(r, variant);
-                if (emp_seccomp_rule_in_variant(r, variant) && action != EMP_SC_BY_ARG)
+                if (emp_seccomp_rule_in_variant(r, variant) && action != EMP_SC_BY_ARG && !conditional(r, action))
                         add_rule(ctx, r->name, action, 0, NULL);
+        }
+        for (size_t i = 0; i < emp_seccomp_rule_count; i++) {
+                const struct emp_seccomp_rule *r = &emp_seccomp_rules[i];
+                enum emp_sc_action action = emp_seccomp_rule_action(r, variant);
+                if (!emp_seccomp_rule_in_variant(r, variant) || !conditional(r, action))
+                        continue;
+                /* Two complementary conditions: only a call with a destination
+                 * (sendto) or on another socket than pid 1's hand-over one
+                 * (sendmsg) traps. */
+                bool addr = r->flags & EMP_SC_NET_NOTIFY_ADDR;
+                struct scmp_arg_cmp trap = addr ? SCMP_CMP(EMP_SC_NET_ADDR_ARG, SCMP_CMP_NE, 0)
+                                                : SCMP_CMP(0, SCMP_CMP_NE, EMP_SC_HANDOVER_FD);
+                struct scmp_arg_cmp pass = addr ? SCMP_CMP(EMP_SC_NET_ADDR_ARG, SCMP_CMP_EQ, 0)
+                                                : SCMP_CMP(0, SCMP_CMP_EQ, EMP_SC_HANDOVER_FD);
+                add_rule(ctx, r->name, EMP_SC_NOTIFY, 1, &trap);
+                add_rule(ctx, r->name, (enum emp_sc_action)r->action, 1, &pass);
         }
         for (size_t i = 0; i < emp_seccomp_rule_count; i++) {
                 const struct emp_seccomp_rule *r = &emp_seccomp_rules[i];

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "broker_internal.h"
+#include "udp.h"
 #include "broker_path.h"
 #include "common/cleanup.h"
 #include "daemon.h"
@@ -49,13 +50,13 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
 {
         int nr = n->data.nr;
         const __u64 *a = n->data.args;
-        enum { OPEN, OPENAT, CREAT, CONNECT, BIND } op;
+        enum { OPEN, OPENAT, CREAT, CONNECT, BIND, SEND } op;
         if (n->data.arch == AUDIT_ARCH_X86_64)
                 op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : nr == 49 ? BIND
-                   : -1;
+                   : nr == 44 || nr == 46 || nr == 307 ? SEND : -1;
         else if (n->data.arch == AUDIT_ARCH_I386)
                 op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : nr == 361 ? BIND
-                   : -1;
+                   : nr == 369 || nr == 370 || nr == 345 ? SEND : -1;
         else
                 return -ENOSYS;
         switch ((int)op) {
@@ -64,6 +65,7 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
         case CREAT: *ret = (struct open_args){AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1]}; return 0;
         case CONNECT: return 1;
         case BIND: return 2;
+        case SEND: return 3;
         default: return -ENOSYS;
         }
 }
@@ -423,6 +425,10 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
                 emp_net_bind(box, n, (int)n->data.args[0], n->data.args[1], n->data.args[2]);
                 return;
         }
+        if (kind == 3) {
+                emp_net_send(box, n);
+                return;
+        }
 
         char path[PATH_MAX], base[PATH_MAX], view[PATH_MAX], host[PATH_MAX];
         /* Unreadable or too long: the kernel gives the same error natively. */
@@ -490,6 +496,7 @@ static void *box_thread(void *arg)
                 handle(box, n);
         }
         free(n);
+        emp_udp_box_end(box);
         pthread_mutex_lock(&box->d->lock);
         box->done = true;
         pthread_mutex_unlock(&box->d->lock);
@@ -509,6 +516,9 @@ static void box_free(struct emp_broker_box *box)
                 close(box->dns_fd);
         if (box->diag_fd >= 0)
                 close(box->diag_fd);
+        emp_udp_box_end(box);
+        if (box->factory_fd >= 0)
+                close(box->factory_fd);
         for (size_t i = 0; i < EMP_VIEW_CACHE; i++)
                 free(box->view_cache[i]);
         emp_audit_seen_free(box);
@@ -535,6 +545,8 @@ int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broke
                         close(info->dns_fd);
                 if (info->diag_fd >= 0)
                         close(info->diag_fd);
+                if (info->factory_fd >= 0)
+                        close(info->factory_fd);
                 return emp_error_set(err, -ENOMEM, "out of memory");
         }
         box->d = d;
@@ -543,6 +555,7 @@ int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broke
         box->stop_fd = -1;
         box->dns_fd = info->dns_fd;
         box->diag_fd = info->diag_fd;
+        box->factory_fd = info->factory_fd;
         box->init_pid = info->init_pid;
         char home_real[PATH_MAX];
         const char *home_host = realpath(info->home_host, home_real) ? home_real : info->home_host;
@@ -627,6 +640,7 @@ void emp_broker_stop_all(struct emp_daemon *d)
                         continue; /* exiting anyway: leave it to the exit rather than free it under them */
                 box_free(box);
         }
+        emp_udp_shutdown();
 }
 
 size_t emp_broker_count(struct emp_daemon *d)

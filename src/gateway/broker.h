@@ -26,9 +26,16 @@ struct emp_broker_attach {
         char **net_rules;        /* the manifest's [Empyra Network] rules= */
         int dns_fd;              /* UDP socket on the app's 127.0.0.53:53 (taken), or -1 */
         int diag_fd;             /* NETLINK_SOCK_DIAG socket of the app's namespace (taken), or -1 */
+        int factory_fd;          /* the UDP peer factory of the app's namespace (taken), or -1 */
 };
 
-enum emp_call_kind { EMP_CALL_OPEN = 0, EMP_CALL_CONNECT, EMP_CALL_BIND };
+enum emp_call_kind {
+        EMP_CALL_OPEN = 0,
+        EMP_CALL_CONNECT,     /* TCP: a host connection in place of the app's socket */
+        EMP_CALL_BIND,        /* TCP: a host listener in place of the app's socket */
+        EMP_CALL_UDP_CONNECT, /* UDP connect: the pair, then the connect on our copy */
+        EMP_CALL_UDP_SEND,    /* UDP send with a destination: the pair, then continued */
+};
 
 /* A trapped call waiting for a prompt's answer. */
 struct emp_broker_call {

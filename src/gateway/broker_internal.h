@@ -37,6 +37,7 @@ struct emp_broker_box {
         struct emp_policy manifest; /* [Empyra Network] rules=, source MANIFEST */
         int dns_fd;                 /* the resolver's socket in the app's namespace, or -1 */
         int diag_fd;                /* socket diagnostics of the app's namespace, or -1 */
+        int factory_fd;             /* the UDP peer factory of the app's namespace, or -1 (udp.c) */
         unsigned dns_busy;          /* lookups running (atomic) */
         /* Names the resolver answered, by address, so a connect is decided
          * (and logged) by the name the app asked for. Under d->lock. */
@@ -75,6 +76,9 @@ void emp_audit_seen_free(struct emp_broker_box *box);
 /* net.c: a trapped connect(fd, addr, len) (args as the kernel passed them). */
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                      uint64_t addrlen);
+/* net.c: a trapped sendto, sendmsg or sendmmsg (the notification's own
+ * arguments are decoded there). */
+void emp_net_send(struct emp_broker_box *box, const struct seccomp_notif *n);
 /* The app's root directory (O_PATH), opened from /proc/PID/root of a caller
  * the first time; owned by the box. -errno when it cannot be opened. */
 int emp_broker_root(struct emp_broker_box *box, pid_t pid);

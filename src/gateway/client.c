@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "common/cleanup.h"
+#include "common/fdpass.h"
 #include "common/xdg.h"
 
 extern char **environ;
@@ -131,16 +132,16 @@ int emp_client_read_message(int fd, json_t **ret, struct emp_error *err)
         }
 }
 
-/* One message, with the fds (n_fds, at most 3) riding on its first byte. */
+/* One message, with the fds (n_fds, at most EMP_MAX_PASSED_FDS) riding on its first byte. */
 static int send_message(int fd, const char *msg, size_t len, const int *fds, size_t n_fds)
 {
         struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
         union {
-                char buf[CMSG_SPACE(3 * sizeof(int))];
+                char buf[CMSG_SPACE(EMP_MAX_PASSED_FDS * sizeof(int))];
                 struct cmsghdr align;
         } u;
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (n_fds > 3)
+        if (n_fds > EMP_MAX_PASSED_FDS)
                 return -EINVAL;
         if (n_fds > 0) {
                 memset(&u, 0, sizeof(u));

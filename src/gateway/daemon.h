@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 #include "common/error.h"
+#include "common/fdpass.h"
 #include "common/xdg.h"
 #include "policy/store.h"
 #include "screensaver.h"
@@ -42,7 +43,7 @@ struct emp_daemon {
         int prompt_timeout_ms; /* EMP_PROMPT_TIMEOUT_MS; tests shorten it */
         /* The fds that came with the message being dispatched (SCM_RIGHTS);
          * a method that keeps one sets it to -1, else the loop closes it. */
-        int passed_fds[3];
+        int passed_fds[EMP_MAX_PASSED_FDS];
         /* Host prefixes the broker never serves: Empyra's own directories. */
         char *never[9];
 };

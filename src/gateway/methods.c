@@ -358,7 +358,7 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
         _cleanup_free_ char *chosen = emp_provider_get(d->dirs.config, app);
         struct emp_broker_attach info = {app, instance, (pid_t)json_integer_value(pid), home_inside, home_host,
                                          json_is_true(json_object_get(params, "network")),
-                                         chosen ? chosen : provider ? provider : "direct", rules, -1, -1};
+                                         chosen ? chosen : provider ? provider : "direct", rules, -1, -1, -1};
         struct emp_error err = {0};
         int listener = d->passed_fds[0];
         d->passed_fds[0] = -1;
@@ -367,6 +367,8 @@ static void m_broker_attach(struct emp_daemon *d, json_t *params, struct emp_met
         d->passed_fds[1] = -1;
         info.diag_fd = d->passed_fds[2];
         d->passed_fds[2] = -1;
+        info.factory_fd = d->passed_fds[3];
+        d->passed_fds[3] = -1;
         int r = emp_broker_attach(d, listener, &info, &err);
         free(rules);
         if (r < 0) {

@@ -39,6 +39,7 @@
 #include "common/strv.h"
 #include "daemon.h"
 #include "manifest/manifest.h"
+#include "net_internal.h"
 #include "prompts.h"
 
 /* How long empyrad waits for a blocking connect it performs (the app's
@@ -234,7 +235,7 @@ static int diag_lookup(int diag, const struct emp_addr *addr, int proto, uint16_
  * and the kernel alone handles it. Asked of the kernel's socket diagnostics
  * through a socket of that namespace; without one, /proc/PID/net (which
  * walks the host's whole table: milliseconds). */
-static bool app_serves(const struct emp_broker_box *box, pid_t pid, int type, const struct emp_addr *addr,
+bool emp_net_app_serves(const struct emp_broker_box *box, pid_t pid, int type, const struct emp_addr *addr,
                        uint16_t port)
 {
         if (box->diag_fd >= 0) {
@@ -271,7 +272,7 @@ static bool app_serves_proc(pid_t pid, int type, uint16_t port)
         return false;
 }
 
-static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+int emp_net_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
         struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
         return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
@@ -279,7 +280,7 @@ static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 
 /* Our duplicate of the app's fd (pidfd_getfd), checked against the
  * notification so a reused pid cannot hand us someone else's socket. */
-static int app_socket(const struct emp_broker_box *box, const struct seccomp_notif *n, int fd)
+int emp_net_app_socket(const struct emp_broker_box *box, const struct seccomp_notif *n, int fd)
 {
         _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, n->pid, 0);
         if (pidfd < 0)
@@ -290,7 +291,7 @@ static int app_socket(const struct emp_broker_box *box, const struct seccomp_not
         return dup < 0 ? -errno : dup;
 }
 
-static int sock_int(int fd, int level, int name)
+int emp_net_sock_int(int fd, int level, int name)
 {
         int v = 0;
         socklen_t len = sizeof(v);
@@ -310,17 +311,17 @@ static void copy_options(int from, int to, int domain, int type)
                 {SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_REUSEADDR}, {SOL_SOCKET, SO_PRIORITY},
         };
         for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-                int v = sock_int(from, opts[i].level, opts[i].name);
+                int v = emp_net_sock_int(from, opts[i].level, opts[i].name);
                 if (v > 0)
                         setsockopt(to, opts[i].level, opts[i].name, &v, sizeof(v));
         }
         if (type == SOCK_STREAM) {
-                int v = sock_int(from, IPPROTO_TCP, TCP_NODELAY);
+                int v = emp_net_sock_int(from, IPPROTO_TCP, TCP_NODELAY);
                 if (v > 0)
                         setsockopt(to, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
         }
         if (domain == AF_INET6) {
-                int v = sock_int(from, IPPROTO_IPV6, IPV6_V6ONLY);
+                int v = emp_net_sock_int(from, IPPROTO_IPV6, IPV6_V6ONLY);
                 if (v >= 0)
                         setsockopt(to, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
         }
@@ -440,7 +441,7 @@ static void finish_connect(struct emp_broker_call *c, int s, int result, bool no
         if (result == -EINPROGRESS) {
                 struct pollfd p = {.fd = s, .events = POLLOUT};
                 int n = poll(&p, 1, CONNECT_TIMEOUT_MS);
-                int soerr = sock_int(s, SOL_SOCKET, SO_ERROR);
+                int soerr = emp_net_sock_int(s, SOL_SOCKET, SO_ERROR);
                 result = n == 0 ? -ETIMEDOUT : n < 0 ? -errno : soerr > 0 ? -soerr : 0;
         }
         if (result == 0) {
@@ -473,9 +474,9 @@ static bool app_nonblocking(const struct emp_broker_call *c)
  * (or -1 when it could not be made). */
 static int start_connect(const struct emp_broker_call *c, int *ret_sock)
 {
-        int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
-        int type = sock_int(c->sock, SOL_SOCKET, SO_TYPE);
-        int s = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL));
+        int domain = emp_net_sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
+        int type = emp_net_sock_int(c->sock, SOL_SOCKET, SO_TYPE);
+        int s = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, emp_net_sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL));
         *ret_sock = s;
         if (s < 0)
                 return -errno;
@@ -507,7 +508,7 @@ static void perform(struct emp_broker_call *c)
                         emp_broker_reply(c->box->listener, c->notif_id, s, false);
                         return;
                 }
-                copy_options(c->sock, s, sock_int(c->sock, SOL_SOCKET, SO_DOMAIN), SOCK_STREAM);
+                copy_options(c->sock, s, emp_net_sock_int(c->sock, SOL_SOCKET, SO_DOMAIN), SOCK_STREAM);
                 finish_connect(c, s, 0, nonblock);
                 return;
         }
@@ -543,7 +544,7 @@ static bool perform_now(struct emp_broker_call *c)
                  * wait that long here before paying for a thread. */
                 struct pollfd p = {.fd = s, .events = POLLOUT};
                 if (poll(&p, 1, 1) == 1) {
-                        int soerr = sock_int(s, SOL_SOCKET, SO_ERROR);
+                        int soerr = emp_net_sock_int(s, SOL_SOCKET, SO_ERROR);
                         result = soerr > 0 ? -soerr : 0;
                 } else {
                         c->pending_sock = s;
@@ -555,7 +556,7 @@ static bool perform_now(struct emp_broker_call *c)
         return true;
 }
 
-static void call_free(struct emp_broker_call *c)
+void emp_net_call_free(struct emp_broker_call *c)
 {
         if (c->sock >= 0)
                 close(c->sock);
@@ -570,7 +571,7 @@ static void *perform_thread(void *arg)
 {
         struct emp_broker_call *c = arg;
         perform(c);
-        call_free(c);
+        emp_net_call_free(c);
         return NULL;
 }
 
@@ -580,7 +581,7 @@ static void *perform_thread(void *arg)
 static void perform_async(struct emp_broker_call *c)
 {
         if (!c->box->socks5 && perform_now(c)) {
-                call_free(c);
+                emp_net_call_free(c);
                 return;
         }
         pthread_t t;
@@ -592,7 +593,7 @@ static void perform_async(struct emp_broker_call *c)
         pthread_attr_destroy(&at);
         if (!threaded) {
                 perform(c);
-                call_free(c);
+                emp_net_call_free(c);
         }
 }
 
@@ -601,9 +602,9 @@ static void perform_async(struct emp_broker_call *c)
  * then runs natively on it. */
 static void perform_bind(struct emp_broker_call *c)
 {
-        int domain = sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
-        int type = sock_int(c->sock, SOL_SOCKET, SO_TYPE);
-        int proto = sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL);
+        int domain = emp_net_sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
+        int type = emp_net_sock_int(c->sock, SOL_SOCKET, SO_TYPE);
+        int proto = emp_net_sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL);
         int fl = fcntl(c->sock, F_GETFL);
         int result = 0;
         _cleanup_close_ int s = socket(domain, type | SOCK_CLOEXEC | (fl >= 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0),
@@ -649,14 +650,19 @@ void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, boo
         if (allow && emp_broker_id_valid(call->box->listener, call->notif_id)) {
                 if (call->kind == EMP_CALL_BIND) {
                         perform_bind(call);
-                        call_free(call);
+                        emp_net_call_free(call);
+                        return;
+                }
+                if (call->kind == EMP_CALL_UDP_CONNECT || call->kind == EMP_CALL_UDP_SEND) {
+                        emp_net_udp_perform(call);
+                        emp_net_call_free(call);
                         return;
                 }
                 perform_async(call);
                 return;
         }
         emp_broker_reply(call->box->listener, call->notif_id, -EPERM, false);
-        call_free(call);
+        emp_net_call_free(call);
 }
 
 static int audit_connect(struct emp_daemon *d, const struct emp_broker_box *box, const char *perm,
@@ -707,19 +713,19 @@ void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int
          * app's own business, in its own namespace (UDP client ports, Unix
          * sockets, other addresses that do not exist there). */
         if (addrlen < sizeof(sa_family_t) || addrlen > sizeof(ss) ||
-            read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0 ||
+            emp_net_read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0 ||
             (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
             emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) < 0 ||
             (!addr_any(&addr) && emp_addr_classify(&addr) != EMP_NET_LOOPBACK)) {
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        int sock = app_socket(box, n, fd);
+        int sock = emp_net_app_socket(box, n, fd);
         if (sock < 0) {
                 emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
                 return;
         }
-        if (sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM) {
+        if (emp_net_sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM) {
                 close(sock);
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
@@ -779,7 +785,7 @@ void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int
 /* The call for a trapped socket operation and its destination, named as the
  * app asked for it (the resolver's name, else the address). NULL: out of
  * memory, answered and sock closed. */
-static struct emp_broker_call *net_call(struct emp_broker_box *box, const struct seccomp_notif *n,
+struct emp_broker_call *emp_net_call_new(struct emp_broker_box *box, const struct seccomp_notif *n,
                                         enum emp_call_kind kind, int fd, int sock, const struct sockaddr_storage *ss,
                                         socklen_t len, const struct emp_addr *addr, uint16_t port,
                                         enum emp_protocol proto)
@@ -808,7 +814,7 @@ static struct emp_broker_call *net_call(struct emp_broker_box *box, const struct
         emp_broker_box_ref(box);
         if (!c->host_path) {
                 emp_broker_reply(box->listener, n->id, -ENOMEM, false);
-                call_free(c);
+                emp_net_call_free(c);
                 return NULL;
         }
         return c;
@@ -816,7 +822,7 @@ static struct emp_broker_call *net_call(struct emp_broker_box *box, const struct
 
 /* Decide a connect or send (provider, resolver, rules, defaults), log it,
  * and answer, or queue it for a prompt. */
-static void net_decide(struct emp_broker_box *box, struct emp_broker_call *c, const struct emp_addr *addr)
+void emp_net_decide(struct emp_broker_box *box, struct emp_broker_call *c, const struct emp_addr *addr)
 {
         struct emp_daemon *d = box->d;
         const char *name = c->name[0] ? c->name : NULL;
@@ -830,6 +836,9 @@ static void net_decide(struct emp_broker_box *box, struct emp_broker_call *c, co
         if (box->provider_none) {
                 v.decision = EMP_DECISION_DENY;
                 source = "provider-none";
+        } else if (box->socks5 && c->protocol == EMP_PROTOCOL_UDP) {
+                v.decision = EMP_DECISION_DENY; /* SOCKS5 CONNECT carries TCP only */
+                source = "provider-socks5-no-udp";
         } else if (box->socks5 && emp_resolver_is_fake(addr) && !name) {
                 v.decision = EMP_DECISION_DENY; /* a stand-in address nobody asked for */
                 source = "provider-socks5-unknown-name";
@@ -851,7 +860,12 @@ static void net_decide(struct emp_broker_box *box, struct emp_broker_call *c, co
                 return;
         }
         bool allow = v.decision == EMP_DECISION_ALLOW;
-        if (audit_connect(d, box, perm, allow ? "allow" : "deny", source, name, c->addr_text, c->port, c->protocol) < 0)
+        /* Every connect is a line of its own; a UDP decision, which a
+         * datagram loop may ask for thousands of times (a denied one is
+         * asked again by every send), once per running app. */
+        bool logged = c->protocol == EMP_PROTOCOL_UDP && emp_audit_seen(box, perm, allow, source);
+        if (!logged &&
+            audit_connect(d, box, perm, allow ? "allow" : "deny", source, name, c->addr_text, c->port, c->protocol) < 0)
                 allow = false; /* not logged, not done */
         pthread_mutex_unlock(&d->lock);
         emp_net_call_finish(d, c, allow);
@@ -921,11 +935,11 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
                 emp_broker_reply(box->listener, n->id, -EINVAL, false);
                 return;
         }
-        if (addrlen && read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0) {
+        if (addrlen && emp_net_read_mem((pid_t)n->pid, addr_ptr, &ss, (size_t)addrlen) < 0) {
                 emp_broker_reply(box->listener, n->id, -EFAULT, false);
                 return;
         }
-        int sock = app_socket(box, n, fd);
+        int sock = emp_net_app_socket(box, n, fd);
         if (sock < 0) {
                 emp_broker_reply(box->listener, n->id, sock, false);
                 return;
@@ -940,32 +954,27 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
         uint16_t port;
         bool inet = addrlen >= sizeof(sa_family_t) && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
                     emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) == 0;
-        int type = sock_int(sock, SOL_SOCKET, SO_TYPE);
+        int type = emp_net_sock_int(sock, SOL_SOCKET, SO_TYPE);
         /* Not an IP destination, a host connection already (connect there
          * only says EISCONN), or the app talking to itself: its own
          * namespace answers. */
         if (!inet || ours ||
-            (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && app_serves(box, (pid_t)n->pid, type, &addr, port))) {
+            (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && emp_net_app_serves(box, (pid_t)n->pid, type, &addr, port))) {
                 connect_local(box, n, fd, sock, &ss, (socklen_t)addrlen);
                 return;
         }
+        if (type == SOCK_DGRAM) {
+                emp_net_udp_connect(box, n, fd, sock, &ss, (socklen_t)addrlen, &addr, port);
+                return;
+        }
         if (type != SOCK_STREAM) {
-                /* UDP is not carried by the gateway in this build: a host
-                 * datagram socket could be aimed anywhere by a later call. */
-                char text[INET6_ADDRSTRLEN], perm[INET6_ADDRSTRLEN + 32];
-                emp_addr_format(&addr, text, sizeof(text));
-                snprintf(perm, sizeof(perm), "network:%s%s%s:%u", addr.family == AF_INET6 ? "[" : "", text,
-                         addr.family == AF_INET6 ? "]" : "", port);
-                pthread_mutex_lock(&box->d->lock);
-                audit_connect(box->d, box, perm, "deny", "udp-not-supported", NULL, text, port, EMP_PROTOCOL_UDP);
-                pthread_mutex_unlock(&box->d->lock);
                 close(sock);
                 emp_broker_reply(box->listener, n->id, -EPERM, false);
                 return;
         }
-        struct emp_broker_call *c = net_call(box, n, EMP_CALL_CONNECT, fd, sock, &ss, (socklen_t)addrlen, &addr, port,
+        struct emp_broker_call *c = emp_net_call_new(box, n, EMP_CALL_CONNECT, fd, sock, &ss, (socklen_t)addrlen, &addr, port,
                                              EMP_PROTOCOL_TCP);
         if (c)
-                net_decide(box, c, &addr);
+                emp_net_decide(box, c, &addr);
 }
 

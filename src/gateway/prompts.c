@@ -37,8 +37,9 @@ static json_t *prompt_json(const struct emp_prompt *p)
 {
         return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", (json_int_t)p->id, "app", p->app_id,
                          "instance", p->instance, "permission", p->permission, "path", p->path, "access",
-                         p->kind == EMP_CALL_CONNECT ? "connect"
-                         : p->kind == EMP_CALL_BIND  ? "listen"
+                         p->kind == EMP_CALL_CONNECT || p->kind == EMP_CALL_UDP_CONNECT ? "connect"
+                         : p->kind == EMP_CALL_UDP_SEND                                 ? "send"
+                         : p->kind == EMP_CALL_BIND                                     ? "listen"
                          : p->access == EMP_ACCESS_READ ? "read"
                                                         : "write",
                          "waiting", (json_int_t)p->n_calls,

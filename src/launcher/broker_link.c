@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -16,7 +17,7 @@
 void emp_broker_link_init(struct emp_broker_link *l)
 {
         const char *a = getenv("EMPYRA_AUTOSTART");
-        *l = (struct emp_broker_link){.conn = -1, .listener = -1, .dns = -1, .diag = -1,
+        *l = (struct emp_broker_link){.conn = -1, .listener = -1, .dns = -1, .diag = -1, .factory = -1,
                                       .autostart = !(a && strcmp(a, "0") == 0)};
 }
 
@@ -30,6 +31,12 @@ void emp_broker_link_free(struct emp_broker_link *l)
                 close(l->dns);
         if (l->diag >= 0)
                 close(l->diag);
+        if (l->factory >= 0)
+                close(l->factory);
+        if (l->factory_pid > 0) {
+                kill(l->factory_pid, SIGKILL);
+                waitpid(l->factory_pid, NULL, 0);
+        }
         json_decref(l->attach);
         emp_broker_link_init(l);
 }
@@ -49,9 +56,9 @@ static int send_attach(struct emp_broker_link *l, struct emp_error *err)
 {
         json_t *reply = NULL;
         _cleanup_free_ char *error = NULL;
-        int fds[3] = {l->listener, l->dns, l->diag};
+        int fds[4] = {l->listener, l->dns, l->diag, l->factory};
         int r = emp_client_call_on(l->conn, "io.empyra.Broker.Attach", json_incref(l->attach), fds,
-                                   l->dns >= 0 ? 3 : 1, &reply, &error, err);
+                                   l->factory >= 0 ? 4 : l->dns >= 0 ? 3 : 1, &reply, &error, err);
         if (r < 0)
                 return r;
         if (error) {
@@ -65,9 +72,10 @@ static int send_attach(struct emp_broker_link *l, struct emp_error *err)
         return 0;
 }
 
-int emp_broker_link_attach(struct emp_broker_link *l, int listener, int dns, int diag, json_t *attach,
-                           struct emp_error *err)
+int emp_broker_link_attach(struct emp_broker_link *l, int listener, int dns, int diag, int factory,
+                           json_t *attach, struct emp_error *err)
 {
+        l->factory = factory;
         l->listener = listener;
         l->dns = dns;
         l->diag = diag;

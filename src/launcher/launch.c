@@ -35,27 +35,15 @@
 #include "init.h"
 #include "landlock.h"
 #include "mount.h"
+#include "netns.h"
 #include "sandbox.h"
 #include "seccomp.h"
+#include "seccomp_table.h"
 
 /* Fixed fds in the child: the go pipe, the status pipe and (brokered mode)
  * the socket the seccomp listener leaves by. */
-enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = 5 };
-
-static int loopback_up(struct emp_error *err)
-{
-        _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (s < 0)
-                return emp_error_errno(err, -errno, "network namespace: socket");
-        struct ifreq ifr = {0};
-        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-                return emp_error_errno(err, -errno, "network namespace: reading lo");
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-                return emp_error_errno(err, -errno, "network namespace: bringing lo up");
-        return 0;
-}
+enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = EMP_SC_HANDOVER_FD };
+_Static_assert(EMP_SC_HANDOVER_FD == 5, "the seccomp table exempts pid 1's hand-over socket by number");
 
 static int resolver_socket(struct emp_error *err)
 {
@@ -73,7 +61,7 @@ static int resolver_socket(struct emp_error *err)
 static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
 {
         int r;
-        if ((sb->ns_flags & CLONE_NEWNET) && (r = loopback_up(err)) < 0)
+        if ((sb->ns_flags & CLONE_NEWNET) && (r = emp_netns_setup(sb->network, err)) < 0)
                 return r;
         if (sethostname(sb->hostname, strlen(sb->hostname)) < 0)
                 return emp_error_errno(err, -errno, "uts namespace: setting the hostname");
@@ -352,18 +340,25 @@ static int wait_for_child_fd(int fd, pid_t child)
 /* Brokered mode: receive the listener from the sandbox's pid 1 and give it to
  * empyrad; the link keeps our duplicate. */
 static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, int broker_rd, pid_t child,
-                         struct emp_error *err)
+                         int factory, struct emp_error *err)
 {
         int listener = -1, dns = -1, diag = -1;
         int r = wait_for_child_fd(broker_rd, child);
-        if (r < 0)
+        if (r == 0) {
+                r = emp_fd_recv(broker_rd, &listener);
+                if (r == -EPIPE)
+                        r = -ECHILD; /* setup failed inside; the child said why */
+                else if (r < 0)
+                        r = emp_error_errno(err, r, "seccomp: receiving the listener from the sandbox");
+        }
+        if (r < 0) {
+                if (factory >= 0)
+                        close(factory);
                 return r;
-        r = emp_fd_recv(broker_rd, &listener);
-        if (r == -EPIPE)
-                return -ECHILD; /* setup failed inside; the child said why */
-        if (r < 0)
-                return emp_error_errno(err, r, "seccomp: receiving the listener from the sandbox");
+        }
         if (sb->network && ((r = emp_fd_recv(broker_rd, &dns)) < 0 || (r = emp_fd_recv(broker_rd, &diag)) < 0)) {
+                if (factory >= 0)
+                        close(factory);
                 close(listener);
                 if (dns >= 0)
                         close(dns);
@@ -385,9 +380,11 @@ static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, i
                         close(dns);
                 if (diag >= 0)
                         close(diag);
+                if (factory >= 0)
+                        close(factory);
                 return emp_error_set(err, -ENOMEM, "out of memory");
         }
-        return emp_broker_link_attach(link, listener, dns, diag, attach, err);
+        return emp_broker_link_attach(link, listener, dns, diag, factory, attach, err);
 }
 
 int emp_sandbox_run(struct emp_sandbox *sb)
@@ -453,6 +450,12 @@ int emp_sandbox_run(struct emp_sandbox *sb)
                 r = emp_cgroup_attach(sb->cgroup, child, &err);
         if (r == 0 && sb->cgroup)
                 r = join_focus(sb, &err);
+        /* The UDP peer factory enters the app's namespaces now, while pid 1
+         * (waiting for "go") is still dumpable: an unprivileged launcher may
+         * open its /proc/PID/ns only until it drops that. */
+        int factory = -1;
+        if (r == 0 && sb->network)
+                r = emp_netns_factory_start(child, &factory, &link.factory_pid, &err);
         if (r < 0) {
                 fprintf(stderr, "empyra: %s\n", err.msg);
                 close(go[1]);
@@ -462,13 +465,15 @@ int emp_sandbox_run(struct emp_sandbox *sb)
                 goto out;
         }
         if (write(go[1], "g", 1) != 1) {
+                if (factory >= 0)
+                        close(factory);
                 kill(child, SIGKILL);
                 waitpid(child, NULL, 0);
                 goto out;
         }
         close(go[1]);
         go[1] = -1;
-        if (gateway && (r = broker_attach(sb, &link, broker[0], child, &err)) < 0) {
+        if (gateway && (r = broker_attach(sb, &link, broker[0], child, factory, &err)) < 0) {
                 if (r != -ECHILD) {
                         fprintf(stderr, "empyra: %s: %s\n", why, err.msg);
                         kill(child, SIGKILL);

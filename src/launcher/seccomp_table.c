@@ -345,11 +345,18 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         /* Not trapped even with shared=network: an app's sockets are its own
          * namespace's or established/listening TCP ones of the gateway's, on
          * which an address changes nothing. */
-        ALLOW("sendto", "sockets"),
+        /* shared=network: a send with a destination traps, so the gateway
+         * can decide it and make the destination's UDP peer; the send itself
+         * is then continued — in the app's namespace it can reach only the
+         * peers of destinations already allowed (see net.c). sendto's
+         * destination is a register (no destination, no trap); sendmsg's is in
+         * memory, so every sendmsg traps and one without a name is continued
+         * (but for pid 1's hand-over socket: see EMP_SC_NET_NOTIFY_NOT_HANDOVER). */
+        RULE("sendto", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY_ADDR, "sockets"),
         ALLOW("recvfrom", "sockets"),
-        ALLOW("sendmsg", "sockets (fd passing)"),
+        RULE("sendmsg", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY_NOT_HANDOVER, "sockets (fd passing)"),
         ALLOW("recvmsg", "sockets (fd passing)"),
-        ALLOW("sendmmsg", "sockets (batched; DNS resolvers)"),
+        RULE("sendmmsg", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets (batched; DNS resolvers)"),
         ALLOW("recvmmsg", "sockets (batched)"),
 
         /* --- explicitly ENOSYS: the caller has a fallback --- */
@@ -562,7 +569,8 @@ enum emp_sc_action emp_seccomp_rule_action(const struct emp_seccomp_rule *r, uns
                 return EMP_SC_NOTIFY;
         if ((r->flags & EMP_SC_BROKER_ENOSYS) && (variant & EMP_SECCOMP_BROKERED))
                 return EMP_SC_ENOSYS;
-        if ((r->flags & EMP_SC_NET_NOTIFY) && (variant & EMP_SECCOMP_NETWORK))
+        if ((r->flags & (EMP_SC_NET_NOTIFY | EMP_SC_NET_NOTIFY_ADDR | EMP_SC_NET_NOTIFY_NOT_HANDOVER)) &&
+            (variant & EMP_SECCOMP_NETWORK))
                 return EMP_SC_NOTIFY;
         return (enum emp_sc_action)r->action;
 }

@@ -35,7 +35,8 @@ if is_root; then
         INET=203.0.113.1 INET2=203.0.113.2 LAN=10.77.0.1
         ip addr add 203.0.113.2/24 dev v0
         SERVERS=(inet=203.0.113.1:8080 inet2=203.0.113.2:8080 lan=10.77.0.1:8080 host=127.0.0.1:8081
-                inet6=[2001:db8::1]:8080 udpinet=203.0.113.1:5353/udp hostudp=127.0.0.1:8081/udp)
+                inet6=[2001:db8::1]:8080 udpinet=203.0.113.1:5353/udp udpinet2=203.0.113.2:5353/udp
+                udp6=[2001:db8::1]:5353/udp udplan=10.77.0.1:5353/udp hostudp=127.0.0.1:8081/udp)
         P_INET=8080 P_HOST=8081
         # Names come from a hosts file of the test's own (a private mount
         # namespace), and nothing is ever asked of a real DNS server.
@@ -92,14 +93,32 @@ sb_is "$SB_OUT" "err:EPERM" "a rule for the exact host:port beats the class rule
 run_sb "${S[@]}" -- "$PROBE" tcp-nonblock 127.0.0.1 "$P_HOST"
 sb_is "$SB_OUT" "immediate
 ok:host" "a non-blocking connect gets 0 once the gateway's connection is established"
-# UDP is not carried by the gateway in this build: a host datagram socket
-# could be re-aimed by a later send; the app's own namespace keeps it.
+# UDP: the host's loopback is a class apart (ask, denied with no UI); once
+# allowed, connected and unconnected datagrams reach it and come back.
+"$EMPYRA" reset "$APP" >/dev/null
 run_sb "${S[@]}" -- "$PROBE" udp 127.0.0.1 "$P_HOST"
-sb_is "$SB_OUT" "err:EPERM" "UDP connect beyond the app's own namespace is refused (EPERM)"
-like "$("$EMPYRA" audit --app "$APP")" "deny network:127.0.0.1:$P_HOST udp-not-supported" "... with a log line"
-run_sb "${S[@]}" -- "$PROBE" udp-to 127.0.0.1 "$P_HOST" 1
-sb_is "$SB_OUT" "ok: x0" "an unconnected UDP send stays in the app's namespace: the host's service never answers"
-is "$(served hostudp)" 0 "... and never got a datagram"
+sb_is "$SB_OUT" "err:EPERM" "UDP connect to a host loopback service: ask by default, denied with no UI (EPERM)"
+like "$("$EMPYRA" audit --app "$APP")" "deny network:127.0.0.1:$P_HOST no-ui" "... with a log line"
+run_sb "${S[@]}" -- "$PROBE" udp-to 127.0.0.1 "$P_HOST" 2
+sb_is "$SB_OUT" "err:EPERM" "an unconnected UDP send there is refused the same way"
+is "$(served hostudp)" 0 "... and the host's service never got a datagram"
+"$EMPYRA" allow "$APP" network:loopback >/dev/null
+run_sb "${S[@]}" -- "$PROBE" udp-peer 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "ok:hostudp
+from=127.0.0.1:$P_HOST" "allowed: connected UDP reaches the host's service, data both ways, getpeername as asked"
+run_sb "${S[@]}" -- "$PROBE" udp-to 127.0.0.1 "$P_HOST" 3
+sb_is "$SB_OUT" "ok:hostudp x3" "... and unconnected sendto() datagrams, each answered"
+run_sb "${S[@]}" -- "$PROBE" udp-msg 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "ok:hostudp x1
+from=127.0.0.1:$P_HOST" "... and sendmsg() with a name; the answer comes from the service's address"
+run_sb "${S[@]}" -- "$PROBE" udp-mmsg 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "ok:hostudp x3
+from=127.0.0.1:$P_HOST" "... and a sendmmsg() batch"
+like "$("$EMPYRA" audit --app "$APP" --json | grep '"protocol":"udp"' | tail -1)" \
+        "\"decision\":\"allow\".*\"address\":\"127.0.0.1\",\"port\":$P_HOST,\"protocol\":\"udp\"" \
+        "UDP decisions are logged with address, port and protocol"
+"$EMPYRA" reset "$APP" >/dev/null
+"$EMPYRA" allow "$APP" network:loopback >/dev/null
 run_sb "${S[@]}" -- "$PROBE" unix-msg
 sb_is "$SB_OUT" "ok:fd passed" "sendmsg() on a Unix socket, passing an fd, is untouched"
 audit=$("$EMPYRA" audit --app "$APP" --json | grep '"protocol":"tcp"' | tail -1)
@@ -124,11 +143,39 @@ if is_root; then
         "$EMPYRA" deny "$APP" "network:[2001:db8::1]:*" >/dev/null
         run_sb "${S[@]}" -- "$PROBE" tcp6 2001:db8::1 "$P_INET"
         sb_is "$SB_OUT" "err:EPERM" "... and a [v6]:* rule denies it"
+        # UDP to the internet (allowed by default) and its decisions.
+        "$EMPYRA" reset "$APP" >/dev/null
+        run_sb "${S[@]}" -- "$PROBE" udp-peer "$INET" 5353
+        sb_is "$SB_OUT" "ok:udpinet
+from=$INET:5353" "UDP to an internet address is allowed by default: connected, data both ways"
+        run_sb "${S[@]}" -- "$PROBE" udp-msg 2001:db8::1 5353
+        sb_is "$SB_OUT" "ok:udp6 x1
+from=2001:db8::1:5353" "UDP over IPv6: sendmsg() with a name, answered from the server's address"
+        run_sb "${S[@]}" -- "$PROBE" udp6 "::ffff:$INET" 5353
+        sb_is "$SB_OUT" "ok:udpinet
+from=::ffff:$INET:5353" "UDP to an IPv4-mapped address from an IPv6 socket"
+        run_sb "${S[@]}" -- "$PROBE" udp-to "$LAN" 5353 1
+        sb_is "$SB_OUT" "err:EPERM" "UDP to a LAN address: decided apart (ask, denied with no UI)"
+        is "$(served udplan)" 0 "... the LAN server never got a datagram"
+        "$EMPYRA" deny "$APP" "network:$INET2:5353" >/dev/null
+        run_sb "${S[@]}" -- "$PROBE" udp-to "$INET2" 5353 3
+        sb_is "$SB_OUT" "err:EPERM" "a denied UDP destination gets EPERM"
+        run_sb "${S[@]}" -- "$PROBE" udp6-msg "::ffff:$INET2" 5353
+        sb_is "$SB_OUT" "err:EPERM" "... also as an IPv4-mapped address in sendmsg()"
+        is "$(served udpinet2)" 0 "... the denied server never got a datagram"
+        before=$(served udpinet)
+        run_sb "${S[@]}" -- "$PROBE" race-udp "$INET" "$INET2" 5353 2000
+        like "$SB_OUT" "^answered udpinet=some" "a thread rewriting the address of unconnected sends: the allowed one is answered"
+        unlike "$SB_OUT" "ALSO answered" "... and no answer ever comes from the denied one"
+        is "$(served udpinet2)" 0 "... which never got a datagram"
+        diag "UDP address race: $SB_OUT ($(($(served udpinet) - before)) reached the allowed server)"
+        # 1 line for the rule set, 1 per run (3 runs): not one per datagram.
+        n=$("$EMPYRA" audit --app "$APP" | grep -c "deny network:$INET2:5353 user")
+        check "repeated UDP denials are logged once per running app ($n lines for 2000 racing sends)" test "$n" -le 4
+        "$EMPYRA" deny "$APP" "network:$INET:5353" >/dev/null
         run_sb "${S[@]}" -- "$PROBE" udp "$INET" 5353
-        sb_is "$SB_OUT" "err:EPERM" "UDP to the internet is refused in this build (EPERM)"
-        run_sb "${S[@]}" -- "$PROBE" udp-to "$INET" 5353 1
-        sb_is "$SB_OUT" "err:ENETUNREACH" "... and an unconnected send finds no route out of the app's namespace"
-        is "$(served udpinet)" 0 "... the server never got a datagram"
+        sb_is "$SB_OUT" "err:EPERM" "a denied UDP connect gets EPERM"
+        "$EMPYRA" reset "$APP" >/dev/null
         # A host connection cannot be re-aimed: not disconnected, not reconnected.
         "$EMPYRA" deny "$APP" "network:$INET:$P_INET" >/dev/null
         before=$(served inet)
@@ -232,9 +279,13 @@ except OSError as e:
                 run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" tcp-nonblock "$INET" "$P_INET"
                 sb_is "$SB_OUT" "immediate
 ok:inet" "socks5: a non-blocking connect gets 0 once the gateway finished the handshake"
+                before=$(served udpinet)
                 run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" udp "$INET" 5353
-                sb_is "$SB_OUT" "err:EPERM" "socks5: UDP is refused"
-                like "$("$EMPYRA" audit --app "$APP")" "deny network:$INET:5353 udp-not-supported" \
+                sb_is "$SB_OUT" "err:EPERM" "socks5: UDP is refused (the proxy carries TCP only)"
+                run_sb --manifest="$MF" "$(probe_grant)" -- "$PROBE" udp-to "$INET" 5353 1
+                sb_is "$SB_OUT" "err:EPERM" "... unconnected sends too"
+                is "$(served udpinet)" "$before" "... and no datagram went out directly"
+                like "$("$EMPYRA" audit --app "$APP")" "deny network:$INET:5353 provider-socks5-no-udp" \
                         "... with a clear log line"
                 kill "$SOCKS" 2>/dev/null
         else

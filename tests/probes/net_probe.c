@@ -317,6 +317,120 @@ static int do_race(const char *a, const char *b, int port, int n, bool swap)
         return 0;
 }
 
+static void print_from(const struct sockaddr_storage *from)
+{
+        char text[INET6_ADDRSTRLEN] = "?";
+        int port = 0;
+        if (from->ss_family == AF_INET) {
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, text, sizeof(text));
+                port = ntohs(((const struct sockaddr_in *)from)->sin_port);
+        } else if (from->ss_family == AF_INET6) {
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, text, sizeof(text));
+                port = ntohs(((const struct sockaddr_in6 *)from)->sin6_port);
+        }
+        printf("from=%s:%d\n", text, port);
+}
+
+/* One datagram with sendmsg() naming HOST:PORT (batch > 1: sendmmsg of that
+ * many), on a socket of family (0: the address's); prints the answers and
+ * where the first came from. */
+static int do_udp_msg(const char *host, int port, int family, int batch)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = make_addr(host, port, &ss);
+        int s = socket(family ? family : ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct timeval tv = {.tv_sec = 3};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        struct iovec iov = {"ping\n", 5};
+        struct mmsghdr m[4];
+        if (batch < 1 || batch > 4)
+                batch = 1;
+        for (int i = 0; i < batch; i++)
+                m[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &ss, .msg_namelen = len, .msg_iov = &iov,
+                                                    .msg_iovlen = 1}};
+        int sent = batch == 1 ? (sendmsg(s, &m[0].msg_hdr, 0) == 5 ? 1 : -1) : sendmmsg(s, m, (unsigned)batch, 0);
+        if (sent < 0) {
+                printf("err:%s\n", ename(errno));
+                return 0;
+        }
+        int answered = 0;
+        char name[64] = "";
+        struct sockaddr_storage from = {0};
+        for (int i = 0; i < sent; i++) {
+                char buf[64];
+                struct sockaddr_storage f;
+                socklen_t fl = sizeof(f);
+                ssize_t r = recvfrom(s, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&f, &fl);
+                if (r <= 0)
+                        break;
+                buf[r] = '\0';
+                buf[strcspn(buf, "\n")] = '\0';
+                snprintf(name, sizeof(name), "%s", buf);
+                if (!answered)
+                        from = f;
+                answered++;
+        }
+        printf("ok:%s x%d\n", name, answered);
+        if (answered)
+                print_from(&from);
+        return 0;
+}
+
+/* Connected UDP: connect, then report the peer the kernel holds. */
+static int do_udp_peer(const char *host, int port, int family)
+{
+        struct sockaddr_storage ss, peer = {0};
+        socklen_t len = make_addr(host, port, &ss), pl = sizeof(peer);
+        int s = socket(family ? family : ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct timeval tv = {.tv_sec = 3};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(s, (struct sockaddr *)&ss, len) < 0) {
+                printf("err:%s\n", ename(errno));
+                return 0;
+        }
+        getpeername(s, (struct sockaddr *)&peer, &pl);
+        exchange(s);
+        print_from(&peer);
+        return 0;
+}
+
+
+/* N unconnected sends through a buffer another thread rewrites between A
+ * and B; prints which servers answered within a second after. */
+static int do_race_udp(const char *a, const char *b, int port, int n)
+{
+        race_len = make_addr(a, port, &race_a);
+        make_addr(b, port, &race_b);
+        race_addr = race_a;
+        int s = socket(race_a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        pthread_t t;
+        pthread_create(&t, NULL, flip_addr, NULL);
+        int refused = 0;
+        for (int i = 0; i < n; i++)
+                if (sendto(s, "ping\n", 5, 0, (struct sockaddr *)&race_addr, race_len) < 0)
+                        refused++;
+        race_stop = 1;
+        pthread_join(t, NULL);
+        struct timeval tv = {.tv_sec = 1};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        char names[2][64] = {"", ""};
+        int counts[2] = {0, 0};
+        char buf[64];
+        ssize_t r;
+        while ((r = recv(s, buf, sizeof(buf) - 1, 0)) > 0) {
+                buf[r] = '\0';
+                buf[strcspn(buf, "\n")] = '\0';
+                int k = !names[0][0] || strcmp(names[0], buf) == 0 ? 0 : 1;
+                snprintf(names[k], sizeof(names[k]), "%s", buf);
+                counts[k]++;
+        }
+        printf("answered %s=%s refused=%s\n", names[0][0] ? names[0] : "-", counts[0] ? "some" : "0",
+               refused ? "some" : "0");
+        if (names[1][0])
+                printf("ALSO answered %s=%d\n", names[1], counts[1]);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -330,6 +444,18 @@ int main(int argc, char **argv)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_DGRAM, 0, false);
         if (argc == 5 && strcmp(argv[1], "udp-to") == 0)
                 return do_udp_to(argv[2], atoi(argv[3]), atoi(argv[4]));
+        if (argc == 4 && strcmp(argv[1], "udp6") == 0)
+                return do_udp_peer(argv[2], atoi(argv[3]), AF_INET6);
+        if (argc == 4 && strcmp(argv[1], "udp-peer") == 0)
+                return do_udp_peer(argv[2], atoi(argv[3]), 0);
+        if (argc == 4 && strcmp(argv[1], "udp-msg") == 0)
+                return do_udp_msg(argv[2], atoi(argv[3]), 0, 1);
+        if (argc == 4 && strcmp(argv[1], "udp6-msg") == 0)
+                return do_udp_msg(argv[2], atoi(argv[3]), AF_INET6, 1);
+        if (argc == 4 && strcmp(argv[1], "udp-mmsg") == 0)
+                return do_udp_msg(argv[2], atoi(argv[3]), 0, 3);
+        if (argc == 6 && strcmp(argv[1], "race-udp") == 0)
+                return do_race_udp(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
         if (argc == 5 && strcmp(argv[1], "reaim") == 0)
                 return do_reaim(argv[2], atoi(argv[3]), argv[4]);
         if (argc == 2 && strcmp(argv[1], "unix-msg") == 0)
@@ -345,6 +471,6 @@ int main(int argc, char **argv)
         if (argc == 6 && strcmp(argv[1], "race-swap") == 0)
                 return do_race(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), true);
         fprintf(stderr, "usage: net_probe tcp|tcp6|tcp-nonblock|udp HOST PORT | own-loopback | families |\n"
-                        "       race-addr|race-swap A B PORT N\n");
+                        "       udp6|udp-peer|udp-msg|udp6-msg|udp-mmsg HOST PORT | race-addr|race-swap|race-udp A B PORT N\n");
         return 2;
 }
