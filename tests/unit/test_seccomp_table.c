@@ -285,6 +285,10 @@ static void check_plain_rules(unsigned variant, uint32_t arch, uint32_t scmp_arc
                         continue; /* not on this arch (or multiplexed), or checked by value */
                 if (!emp_seccomp_rule_in_variant(r, variant))
                         action = EMP_SC_ENOSYS;
+                /* All arguments 0: a sendto without a destination passes
+                 * (test_network_traps_sends checks the other side). */
+                if ((r->flags & EMP_SC_NET_NOTIFY_ADDR) && action == EMP_SC_NOTIFY)
+                        action = (enum emp_sc_action)r->action;
                 uint32_t got = run_call(variant, arch, nr, 0, 0);
                 if (got != expected_ret(action))
                         fail_msg("variant %u arch %#x %s(%d): got %#x want %#x", variant, arch,
@@ -397,7 +401,8 @@ static void test_brokered_traps_opens(void **state)
         assert_int_equal(emp_seccomp_count(0).notify, 0);
 }
 
-/* shared=network traps connect and bind, nothing else. */
+/* shared=network traps connect and bind, and sends that may name a
+ * destination; nothing else. */
 static void test_network_traps_connect(void **state)
 {
         (void)state;
@@ -408,11 +413,34 @@ static void test_network_traps_connect(void **state)
         /* The file opens stay native unless brokered too. */
         assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 257, 0, 0), RET_ALLOW);
         assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 49, 0, 0), SECCOMP_RET_USER_NOTIF);
-        /* sends are not trapped: no host socket an app holds can be re-aimed */
-        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 44, 4, 0x7ffd1000), RET_ALLOW);
-        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 46, 0, 3), RET_ALLOW);
-        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 2);
-        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 5);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 5);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 8);
+}
+
+static void test_network_traps_sends(void **state)
+{
+        (void)state;
+        const unsigned net = EMP_SECCOMP_NETWORK, multi = EMP_SECCOMP_NETWORK | EMP_SECCOMP_MULTIARCH;
+        /* sendto: only with a destination (argument 4), any of its 64 bits. */
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 44, 4, 0x7ffd1000), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 44, 4, 1ull << 40), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 44, 4, 0), RET_ALLOW);
+        assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 44, 4, 0x7ffd1000), RET_ALLOW);
+        assert_int_equal(run_call(multi, AUDIT_ARCH_I386, 369, 4, 0x8000), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(multi, AUDIT_ARCH_I386, 369, 4, 0), RET_ALLOW);
+        /* sendmsg: always (its destination is in memory), but for pid 1's
+         * hand-over socket; sendmmsg always. */
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 46, 0, 3), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 46, 0, EMP_SC_HANDOVER_FD), RET_ALLOW);
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 46, 0, (1ull << 32) | EMP_SC_HANDOVER_FD),
+                         SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(multi, AUDIT_ARCH_I386, 370, 0, 3), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 307, 0, 3), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 46, 0, 3), RET_ALLOW);
+        assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 307, 0, 3), RET_ALLOW);
+        /* Receiving never traps. */
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 47, 0, 3), RET_ALLOW);
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 45, 4, 0x7ffd1000), RET_ALLOW);
 }
 
 static void test_bpf_defaults(void **state)
@@ -530,6 +558,7 @@ int main(void)
                 cmocka_unit_test(test_bpf_defaults),
                 cmocka_unit_test(test_brokered_traps_opens),
                 cmocka_unit_test(test_network_traps_connect),
+                cmocka_unit_test(test_network_traps_sends),
                 cmocka_unit_test(test_installed_filter),
                 cmocka_unit_test(test_installed_filter_nested),
         };
