@@ -1,13 +1,17 @@
 /* bench/net_connect.c — helper of bench/net (build: cc -O2 -static).
  *
  *   net_connect tcpserve ADDR PORT       accept and close connections on ADDR:PORT
- *   net_connect udpserve ADDR PORT       drain datagrams on ADDR:PORT
+ *   net_connect udpserve ADDR PORT [COUNT_FILE]
+ *        drain datagrams on ADDR:PORT; with COUNT_FILE, keep the number received
+ *        there (rewritten at least every 100 ms while any arrive)
  *   net_connect connect HOST PORT N BATCH WARM
  *        WARM untimed connect+close, then N timed ones in batches of BATCH; prints
  *        "median_ns min_ns max_ns batches failed": per connect+close, median over batches
  *   net_connect udpsend HOST PORT SECONDS SIZE
  *        a connected UDP socket sending SIZE-byte datagrams for SECONDS; prints
  *        "datagrams_per_s sent errors"
+ *   net_connect udpsendto HOST PORT SECONDS SIZE
+ *        the same with sendto() on an unconnected socket
  *
  * The client closes with SO_LINGER {1, 0} (a reset) so thousands of runs leave no
  * TIME_WAIT behind to exhaust the ephemeral ports; bare and sandboxed pay the same.
@@ -15,8 +19,11 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +52,7 @@ static struct sockaddr_in addr_of(const char *host, const char *port)
         return a;
 }
 
-static int serve(int type, const char *host, const char *port)
+static int serve(int type, const char *host, const char *port, const char *count_file)
 {
         struct sockaddr_in a = addr_of(host, port);
         int s = socket(AF_INET, type, 0), one = 1;
@@ -56,9 +63,27 @@ static int serve(int type, const char *host, const char *port)
         }
         if (type == SOCK_DGRAM) {
                 char buf[65536];
-                for (;;)
-                        if (recv(s, buf, sizeof(buf), 0) < 0 && errno != EINTR)
+                int big = 8 << 20;
+                setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+                struct timeval tv = {.tv_usec = 100000};
+                setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+                int out = count_file ? open(count_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+                unsigned long long got = 0, written = ~0ull;
+                uint64_t last = now_ns();
+                for (;;) {
+                        ssize_t n = recv(s, buf, sizeof(buf), 0);
+                        if (n >= 0)
+                                got++;
+                        else if (errno != EINTR && errno != EAGAIN)
                                 return 1;
+                        if (out >= 0 && got != written && (n < 0 || now_ns() - last > 100000000ull)) {
+                                char text[32];
+                                int len = snprintf(text, sizeof(text), "%llu\n", got);
+                                if (pwrite(out, text, (size_t)len, 0) == len)
+                                        written = got;
+                                last = now_ns();
+                        }
+                }
         }
         if (listen(s, 4096) < 0) {
                 perror("net_connect: listen");
@@ -119,7 +144,7 @@ static int do_connect(char **argv)
         return failed ? 1 : 0;
 }
 
-static int do_udpsend(char **argv)
+static int do_udpsend(char **argv, bool connected)
 {
         struct sockaddr_in a = addr_of(argv[0], argv[1]);
         double secs = atof(argv[2]);
@@ -129,7 +154,7 @@ static int do_udpsend(char **argv)
                 return 2;
         memset(buf, 'u', size);
         int s = socket(AF_INET, SOCK_DGRAM, 0);
-        if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        if (s < 0 || (connected && connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)) {
                 fprintf(stderr, "net_connect: udp connect: %s\n", strerror(errno));
                 return 1;
         }
@@ -137,7 +162,8 @@ static int do_udpsend(char **argv)
         unsigned long long sent = 0, errors = 0;
         while (t < end) {
                 for (int i = 0; i < 256; i++)
-                        if (send(s, buf, size, 0) == (ssize_t)size)
+                        if ((connected ? send(s, buf, size, 0)
+                                       : sendto(s, buf, size, 0, (struct sockaddr *)&a, sizeof(a))) == (ssize_t)size)
                                 sent++;
                         else
                                 errors++;
@@ -150,13 +176,15 @@ static int do_udpsend(char **argv)
 int main(int argc, char **argv)
 {
         if (argc == 4 && !strcmp(argv[1], "tcpserve"))
-                return serve(SOCK_STREAM, argv[2], argv[3]);
-        if (argc == 4 && !strcmp(argv[1], "udpserve"))
-                return serve(SOCK_DGRAM, argv[2], argv[3]);
+                return serve(SOCK_STREAM, argv[2], argv[3], NULL);
+        if ((argc == 4 || argc == 5) && !strcmp(argv[1], "udpserve"))
+                return serve(SOCK_DGRAM, argv[2], argv[3], argc == 5 ? argv[4] : NULL);
         if (argc == 7 && !strcmp(argv[1], "connect"))
                 return do_connect(argv + 2);
         if (argc == 6 && !strcmp(argv[1], "udpsend"))
-                return do_udpsend(argv + 2);
+                return do_udpsend(argv + 2, true);
+        if (argc == 6 && !strcmp(argv[1], "udpsendto"))
+                return do_udpsend(argv + 2, false);
         fprintf(stderr, "usage: see bench/net_connect.c\n");
         return 2;
 }

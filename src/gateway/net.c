@@ -327,18 +327,24 @@ static void copy_options(int from, int to, int domain, int type)
         }
 }
 
-/* FD_CLOEXEC of the app's fd, from /proc/PID/fdinfo (the kernel's word). */
+/* FD_CLOEXEC of the app's fd, from /proc/PID/fdinfo (the kernel's word):
+ * one open, one read (the "flags:" line is the second). */
 static unsigned app_fd_cloexec(pid_t pid, int fd)
 {
-        char path[64], line[128];
+        char path[64], buf[256];
         snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
-        FILE *f = fopen(path, "re");
+        int f = open(path, O_RDONLY | O_CLOEXEC);
+        if (f < 0)
+                return 0;
+        ssize_t n = read(f, buf, sizeof(buf) - 1);
+        close(f);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        const char *line = strstr(buf, "flags:");
         unsigned flags = 0;
-        while (f && fgets(line, sizeof(line), f))
-                if (sscanf(line, "flags: %o", &flags) == 1)
-                        break;
-        if (f)
-                fclose(f);
+        if (line && sscanf(line, "flags: %o", &flags) != 1)
+                flags = 0;
         return flags & O_CLOEXEC;
 }
 
@@ -628,18 +634,37 @@ static void perform_bind(struct emp_broker_call *c)
         emp_broker_reply(c->box->listener, c->notif_id, result, false);
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
 /* Whether fd is a socket of empyrad's own network namespace (one the
- * gateway already put in place of the app's). */
+ * gateway already put in place of the app's): its namespace's cookie
+ * (Linux 5.14+) against ours, else the namespace's inode. */
 static bool socket_is_ours(int fd)
 {
-        static ino_t own;
+        static uint64_t own_cookie;
+        static ino_t own_ino;
+        if (!own_cookie) {
+                int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                uint64_t c = 0;
+                socklen_t len = sizeof(c);
+                if (s >= 0 && getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) == 0)
+                        __atomic_store_n(&own_cookie, c, __ATOMIC_RELAXED);
+                if (s >= 0)
+                        close(s);
+        }
+        uint64_t cookie = 0;
+        socklen_t len = sizeof(cookie);
+        if (own_cookie && getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0)
+                return cookie == own_cookie;
         struct stat st;
-        if (!own && stat("/proc/self/ns/net", &st) == 0)
-                own = st.st_ino;
+        if (!own_ino && stat("/proc/self/ns/net", &st) == 0)
+                own_ino = st.st_ino;
         int ns = ioctl(fd, SIOCGSKNS);
         if (ns < 0)
                 return false;
-        bool ours = fstat(ns, &st) == 0 && st.st_ino == own;
+        bool ours = fstat(ns, &st) == 0 && st.st_ino == own_ino;
         close(ns);
         return ours;
 }
