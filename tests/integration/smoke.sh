@@ -53,6 +53,16 @@ smoke-content" "brokered: a file in the view and an allowed host file"
 no_sanitizer_report "brokered"
 run_sb --app="$APP" --share=network -- sh -c "getent hosts localhost >/dev/null; exec 3<>/dev/tcp/127.0.0.1/9 || true"
 no_sanitizer_report "network gateway"
+# UDP: a pair (peer from the factory, host socket, relay), then its teardown.
+"$EMPYRA" allow "$APP" network:loopback >/dev/null
+run_sb --app="$APP" --share=network -- python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"x", ("127.0.0.1", 9))
+s.connect(("127.0.0.1", 9))
+s.send(b"y")
+print("sent")'
+sb_is "$SB_OUT" "sent" "network gateway: UDP through a pair"
+no_sanitizer_report "network gateway UDP"
 stop_daemon
 if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
         "$XDG_RUNTIME_DIR/empyra/empyrad.log" 2>/dev/null; then
