@@ -299,7 +299,7 @@ int emp_net_sock_int(int fd, int level, int name)
 }
 
 /* The options an app sets before connecting that change what it gets. Only
- * TCP sockets are mirrored (UDP is not carried), and not their buffer sizes:
+ * TCP sockets are mirrored (UDP keeps the app's own socket), and not their buffer sizes:
  * set explicitly, they switch off the kernel's autotuning, and what the app's
  * socket reports are only its namespace's defaults (16 KiB to send: 0.1% of
  * loopback throughput). */
