@@ -291,6 +291,21 @@ int emp_net_app_socket(const struct emp_broker_box *box, const struct seccomp_no
         return dup < 0 ? -errno : dup;
 }
 
+int emp_net_app_socket_typed(const struct emp_broker_box *box, const struct seccomp_notif *n, int fd, int type)
+{
+        int sock = emp_net_app_socket(box, n, fd);
+        if (sock < 0) {
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return -1;
+        }
+        if (emp_net_sock_int(sock, SOL_SOCKET, SO_TYPE) != type) {
+                close(sock);
+                emp_broker_reply(box->listener, n->id, 0, true);
+                return -1;
+        }
+        return sock;
+}
+
 int emp_net_sock_int(int fd, int level, int name)
 {
         int v = 0;
@@ -745,16 +760,9 @@ void emp_net_bind(struct emp_broker_box *box, const struct seccomp_notif *n, int
                 emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
-        int sock = emp_net_app_socket(box, n, fd);
-        if (sock < 0) {
-                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+        int sock = emp_net_app_socket_typed(box, n, fd, SOCK_STREAM);
+        if (sock < 0)
                 return;
-        }
-        if (emp_net_sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM) {
-                close(sock);
-                emp_broker_reply(box->listener, n->id, 0, true);
-                return;
-        }
         char text[INET6_ADDRSTRLEN], perm[64];
         emp_addr_format(&addr, text, sizeof(text));
         snprintf(perm, sizeof(perm), "network:listen:%u", port);

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -137,8 +139,11 @@ void emp_net_udp_perform(struct emp_broker_call *c)
         int r = host_destination(&c->addr, c->addrlen, &dst, &dst_len, NULL, NULL);
         if (r == 0)
                 r = app_address(c->sock, dst.ss_family, true, &app, &app_len);
+        struct stat st;
+        unsigned long ino = fstat(c->sock, &st) == 0 ? (unsigned long)st.st_ino : 0;
         if (r == 0)
-                r = emp_udp_pair_open(c->box, (struct sockaddr *)&app, app_len, (struct sockaddr *)&dst, dst_len);
+                r = emp_udp_pair_open(c->box, (struct sockaddr *)&app, app_len, (struct sockaddr *)&dst, dst_len,
+                                      ino);
         if (r == -ENOTCONN)
                 r = -ENETUNREACH; /* the namespace's factory is gone */
         if (c->kind == EMP_CALL_UDP_CONNECT) {
@@ -178,6 +183,20 @@ static bool needs_decision(struct emp_broker_box *box, const struct seccomp_noti
         return !emp_udp_pair_exists(box, (struct sockaddr *)&app, app_len, (struct sockaddr *)&dst, dst_len);
 }
 
+static bool fast_path(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, const struct name *nm)
+{
+        struct sockaddr_storage dst;
+        socklen_t dst_len;
+        if (host_destination(&nm->ss, nm->len, &dst, &dst_len, NULL, NULL) < 0)
+                return false;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)n->pid, fd);
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return false;
+        return emp_udp_pair_exists_ino(box, (unsigned long)st.st_ino, (struct sockaddr *)&dst, dst_len);
+}
+
 /* A send naming destinations. Each destination new to this socket is
  * decided before the send goes on; a sendmmsg naming several new ones gets
  * the first decided, the others then go nowhere (as to an unreachable host)
@@ -191,19 +210,19 @@ void emp_net_send(struct emp_broker_box *box, const struct seccomp_notif *n)
                 return;
         }
         int fd = (int)n->data.args[0];
-        int sock = emp_net_app_socket(box, n, fd);
-        if (sock < 0) {
-                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+        /* The fast path: one name, whose pair exists for the socket now at
+         * fd (by its inode, one stat): continued at once. A socket swapped in
+         * meanwhile has no pair, and the send goes nowhere. */
+        if (count == 1 && fast_path(box, n, fd, &names[0])) {
+                emp_broker_reply(box->listener, n->id, 0, true);
                 return;
         }
         /* Only datagram sockets send to an address: a connected stream
          * socket ignores it, and the gateway puts none but TCP ones of the
          * host's in the app. */
-        if (emp_net_sock_int(sock, SOL_SOCKET, SO_TYPE) != SOCK_DGRAM) {
-                close(sock);
-                emp_broker_reply(box->listener, n->id, 0, true);
+        int sock = emp_net_app_socket_typed(box, n, fd, SOCK_DGRAM);
+        if (sock < 0)
                 return;
-        }
         for (size_t i = 0; i < count; i++) {
                 struct emp_addr addr;
                 uint16_t port;

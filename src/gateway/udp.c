@@ -31,6 +31,7 @@ struct pair {
         struct sockaddr_storage app, dst;
         socklen_t app_len, dst_len;
         uint64_t used; /* monotonic seconds of the last datagram */
+        unsigned long ino; /* the app socket's inode, or 0 */
         struct pair *next;
 };
 
@@ -257,8 +258,19 @@ static struct pair *evictable(struct emp_broker_box *box)
         return count >= PAIRS_PER_BOX ? oldest : NULL;
 }
 
+bool emp_udp_pair_exists_ino(struct emp_broker_box *box, unsigned long ino, const struct sockaddr *dst,
+                             socklen_t dst_len)
+{
+        bool found = false;
+        pthread_mutex_lock(&relay.lock);
+        for (struct pair *p = relay.pairs; p && !found; p = p->next)
+                found = p->box == box && p->ino == ino && ino && same_addr(&p->dst, p->dst_len, dst, dst_len);
+        pthread_mutex_unlock(&relay.lock);
+        return found;
+}
+
 int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, socklen_t app_len,
-                      const struct sockaddr *dst, socklen_t dst_len)
+                      const struct sockaddr *dst, socklen_t dst_len, unsigned long ino)
 {
         pthread_once(&relay.once, relay_init);
         if (!relay.running)
@@ -290,7 +302,7 @@ int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, so
         if (!p)
                 return -ENOMEM;
         *p = (struct pair){.box = box, .peer = peer, .host = host, .app_len = app_len, .dst_len = dst_len,
-                           .used = now_s()};
+                           .used = now_s(), .ino = ino};
         memcpy(&p->app, app, app_len);
         memcpy(&p->dst, dst, dst_len);
         pthread_mutex_lock(&relay.lock);

@@ -20,10 +20,15 @@ int emp_udp_app_address(const struct sockaddr *bound, socklen_t bound_len, int d
 /* Whether box already has the pair (app, dst). */
 bool emp_udp_pair_exists(struct emp_broker_box *box, const struct sockaddr *app, socklen_t app_len,
                          const struct sockaddr *dst, socklen_t dst_len);
+/* The fast path's lookup: whether box has a pair for dst made for the app
+ * socket with inode ino (as /proc/PID/fd/N shows it). */
+bool emp_udp_pair_exists_ino(struct emp_broker_box *box, unsigned long ino, const struct sockaddr *dst,
+                             socklen_t dst_len);
 /* Make the pair (app, dst) for box, unless it exists: a peer from the box's
- * factory and a host socket connected to dst. 0 or -errno. */
+ * factory and a host socket connected to dst; ino is the app socket's
+ * inode (0: unknown). 0 or -errno. */
 int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, socklen_t app_len,
-                      const struct sockaddr *dst, socklen_t dst_len);
+                      const struct sockaddr *dst, socklen_t dst_len, unsigned long ino);
 /* The box's sandbox ended: close its pairs. */
 void emp_udp_box_end(struct emp_broker_box *box);
 /* How many pairs box has (tests, Apps.List). */
