@@ -36,14 +36,14 @@ struct pair {
 };
 
 static struct {
-        pthread_mutex_t lock;
+        pthread_rwlock_t lock;
         pthread_once_t once;
         int epfd, wake;
         bool running, stopping;
         pthread_t thread;
         struct pair *pairs;     /* open */
         struct pair *graveyard; /* closed, freed by the relay after its batch */
-} relay = {.lock = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT, .epfd = -1, .wake = -1};
+} relay = {.lock = PTHREAD_RWLOCK_INITIALIZER, .once = PTHREAD_ONCE_INIT, .epfd = -1, .wake = -1};
 
 static uint64_t now_s(void)
 {
@@ -139,7 +139,7 @@ static void pair_close(struct pair *p)
         relay.graveyard = p;
 }
 
-/* Move what is waiting on from to to, a batch at a time (lock held; both
+/* Move what is waiting on from to to, a batch at a time (lock held, shared; both
  * non-blocking). Returns -errno from the receiving side, else 0. */
 static int move(struct pair *p, int from, int to, struct mmsghdr *msgs, struct iovec *iov, char *buf)
 {
@@ -184,8 +184,12 @@ static void *relay_main(void *arg)
                 int n = epoll_wait(relay.epfd, ev, 64, -1);
                 if (n < 0 && errno != EINTR)
                         break;
-                pthread_mutex_lock(&relay.lock);
+                /* Moving holds the lock shared: the broker threads' lookups go
+                 * on meanwhile; opening and closing pairs take it alone. */
+                pthread_rwlock_rdlock(&relay.lock);
                 bool stop = relay.stopping;
+                struct pair *gone[64];
+                size_t n_gone = 0;
                 for (int i = 0; !stop && i < n; i++) {
                         uint64_t tag = ev[i].data.u64;
                         if (tag == 0) {
@@ -204,14 +208,21 @@ static void *relay_main(void *arg)
                         /* The app's socket is gone (the peer's sends were
                          * refused): nothing can use this pair again. */
                         if (r == -ECONNREFUSED && from_app)
-                                pair_close(p);
+                                gone[n_gone++] = p;
                 }
-                while (relay.graveyard) {
-                        struct pair *p = relay.graveyard;
-                        relay.graveyard = p->next;
-                        free(p);
+                pthread_rwlock_unlock(&relay.lock);
+                if (n_gone || __atomic_load_n(&relay.graveyard, __ATOMIC_ACQUIRE) || stop) {
+                        pthread_rwlock_wrlock(&relay.lock);
+                        for (size_t i = 0; i < n_gone; i++)
+                                if (gone[i]->box)
+                                        pair_close(gone[i]);
+                        while (relay.graveyard) {
+                                struct pair *p = relay.graveyard;
+                                relay.graveyard = p->next;
+                                free(p);
+                        }
+                        pthread_rwlock_unlock(&relay.lock);
                 }
-                pthread_mutex_unlock(&relay.lock);
                 if (stop)
                         break;
         }
@@ -238,9 +249,9 @@ static void relay_init(void)
 bool emp_udp_pair_exists(struct emp_broker_box *box, const struct sockaddr *app, socklen_t app_len,
                          const struct sockaddr *dst, socklen_t dst_len)
 {
-        pthread_mutex_lock(&relay.lock);
+        pthread_rwlock_rdlock(&relay.lock);
         bool found = find(box, app, app_len, dst, dst_len) != NULL;
-        pthread_mutex_unlock(&relay.lock);
+        pthread_rwlock_unlock(&relay.lock);
         return found;
 }
 
@@ -262,10 +273,10 @@ bool emp_udp_pair_exists_ino(struct emp_broker_box *box, unsigned long ino, cons
                              socklen_t dst_len)
 {
         bool found = false;
-        pthread_mutex_lock(&relay.lock);
+        pthread_rwlock_rdlock(&relay.lock);
         for (struct pair *p = relay.pairs; p && !found; p = p->next)
                 found = p->box == box && p->ino == ino && ino && same_addr(&p->dst, p->dst_len, dst, dst_len);
-        pthread_mutex_unlock(&relay.lock);
+        pthread_rwlock_unlock(&relay.lock);
         return found;
 }
 
@@ -305,7 +316,7 @@ int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, so
                            .used = now_s(), .ino = ino};
         memcpy(&p->app, app, app_len);
         memcpy(&p->dst, dst, dst_len);
-        pthread_mutex_lock(&relay.lock);
+        pthread_rwlock_wrlock(&relay.lock);
         struct pair *old = evictable(box);
         if (old)
                 pair_close(old);
@@ -323,39 +334,39 @@ int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, so
                 TAKE_FD(peer);
                 TAKE_FD(host);
         }
-        pthread_mutex_unlock(&relay.lock);
+        pthread_rwlock_unlock(&relay.lock);
         return r;
 }
 
 void emp_udp_box_end(struct emp_broker_box *box)
 {
-        pthread_mutex_lock(&relay.lock);
+        pthread_rwlock_wrlock(&relay.lock);
         for (struct pair *p = relay.pairs, *next; p; p = next) {
                 next = p->next;
                 if (p->box == box)
                         pair_close(p);
         }
-        pthread_mutex_unlock(&relay.lock);
+        pthread_rwlock_unlock(&relay.lock);
 }
 
 unsigned emp_udp_pair_count(struct emp_broker_box *box)
 {
         unsigned n = 0;
-        pthread_mutex_lock(&relay.lock);
+        pthread_rwlock_rdlock(&relay.lock);
         for (struct pair *p = relay.pairs; p; p = p->next)
                 n += p->box == box;
-        pthread_mutex_unlock(&relay.lock);
+        pthread_rwlock_unlock(&relay.lock);
         return n;
 }
 
 void emp_udp_shutdown(void)
 {
-        pthread_mutex_lock(&relay.lock);
+        pthread_rwlock_wrlock(&relay.lock);
         while (relay.pairs)
                 pair_close(relay.pairs);
         relay.stopping = true;
         bool running = relay.running;
-        pthread_mutex_unlock(&relay.lock);
+        pthread_rwlock_unlock(&relay.lock);
         if (running) {
                 uint64_t one = 1;
                 if (write(relay.wake, &one, sizeof(one)) < 0) {

@@ -335,10 +335,21 @@ mkfifo "$PFIFO"
 PROMPTER=$!
 at_exit "kill $PROMPTER 2>/dev/null"
 for i in $(seq 1 100); do "$EMPYRA" call io.empyra.Prompts.List 2>/dev/null | grep -q '"watchers": [1-9]' && break; sleep 0.05; done
-timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run "${S[@]}" -- "$PROBE" tcp 127.0.0.1 "$P_HOST" </dev/null >"$W/app.out" 2>&1 &
+# A UDP send to ask about waits for the answer; 'allow once' lets it (and
+# the rest of its socket's datagrams there) through, stores nothing.
+timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run "${S[@]}" -- "$PROBE" udp-to 127.0.0.1 "$P_HOST" 2 </dev/null >"$W/app.out" 2>&1 &
 BG=$!
 for i in $(seq 1 200); do grep -q '^{"prompt"' "$W/prompt.out" && break; sleep 0.05; done
-like "$(cat "$W/prompt.out")" "\"access\":\"connect\".*\"permission\":\"network:127.0.0.1:$P_HOST\"" \
+like "$(cat "$W/prompt.out")" "\"access\":\"send\".*\"permission\":\"network:127.0.0.1:$P_HOST\"" \
+        "a UDP send to ask about reaches the UI with its destination"
+answer "$PFIFO" y
+wait "$BG"
+is "$(cat "$W/app.out")" "ok:hostudp x2" "answered 'allow once': the datagrams go through and are answered"
+unlike "$("$EMPYRA" perms "$APP")" "network:127.0.0.1:$P_HOST" "... and no rule is stored"
+timeout -k 5 "$SB_TIMEOUT" "$EMPYRA" run "${S[@]}" -- "$PROBE" tcp 127.0.0.1 "$P_HOST" </dev/null >"$W/app.out" 2>&1 &
+BG=$!
+for i in $(seq 1 200); do [ "$(grep -c '^{"prompt"' "$W/prompt.out")" -ge 2 ] && break; sleep 0.05; done
+like "$(grep '^{"prompt"' "$W/prompt.out" | tail -1)" "\"access\":\"connect\".*\"permission\":\"network:127.0.0.1:$P_HOST\"" \
         "a connect to ask about reaches the UI with its destination"
 answer "$PFIFO" a
 wait "$BG"
