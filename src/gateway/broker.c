@@ -519,6 +519,8 @@ static void box_free(struct emp_broker_box *box)
         emp_udp_box_end(box);
         if (box->factory_fd >= 0)
                 close(box->factory_fd);
+        if (box->pidfd >= 0)
+                close(box->pidfd);
         for (size_t i = 0; i < EMP_VIEW_CACHE; i++)
                 free(box->view_cache[i]);
         emp_audit_seen_free(box);
@@ -556,6 +558,7 @@ int emp_broker_attach(struct emp_daemon *d, int listener, const struct emp_broke
         box->dns_fd = info->dns_fd;
         box->diag_fd = info->diag_fd;
         box->factory_fd = info->factory_fd;
+        box->pidfd = -1;
         box->init_pid = info->init_pid;
         char home_real[PATH_MAX];
         const char *home_host = realpath(info->home_host, home_real) ? home_real : info->home_host;

@@ -38,6 +38,8 @@ struct emp_broker_box {
         int dns_fd;                 /* the resolver's socket in the app's namespace, or -1 */
         int diag_fd;                /* socket diagnostics of the app's namespace, or -1 */
         int factory_fd;             /* the UDP peer factory of the app's namespace, or -1 (udp.c) */
+        int pidfd;                  /* the last trapped task's pidfd, or -1 (broker thread, net.c) */
+        pid_t pidfd_tid;
         unsigned dns_busy;          /* lookups running (atomic) */
         /* Names the resolver answered, by address, so a connect is decided
          * (and logged) by the name the app asked for. Under d->lock. */

@@ -278,20 +278,87 @@ int emp_net_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
         return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-/* Our duplicate of the app's fd (pidfd_getfd), checked against the
- * notification so a reused pid cannot hand us someone else's socket. */
-int emp_net_app_socket(const struct emp_broker_box *box, const struct seccomp_notif *n, int fd)
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+/* The thread group of tid, from /proc/TID/status (kernels before 6.9,
+ * which have no PIDFD_THREAD). */
+static pid_t thread_group(pid_t tid)
 {
-        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, n->pid, 0);
-        if (pidfd < 0)
-                return -errno;
-        if (!emp_broker_id_valid(box->listener, n->id))
-                return -ESRCH;
-        int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-        return dup < 0 ? -errno : dup;
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+        int f = open(path, O_RDONLY | O_CLOEXEC);
+        if (f < 0)
+                return -1;
+        ssize_t n = read(f, buf, sizeof(buf) - 1);
+        close(f);
+        if (n <= 0)
+                return -1;
+        buf[n] = '\0';
+        const char *t = strstr(buf, "\nTgid:");
+        return t ? (pid_t)strtol(t + 6, NULL, 10) : -1;
 }
 
-int emp_net_app_socket_typed(const struct emp_broker_box *box, const struct seccomp_notif *n, int fd, int type)
+/* A pidfd for the trapped task: n->pid is a thread id, and any thread of an
+ * app may trap (a game's network thread), not only the leader. */
+static int task_pidfd(pid_t tid, bool *ret_exact)
+{
+        *ret_exact = true;
+        /* A thread that does not lead its group: ENOENT (older kernels
+         * said EINVAL). */
+        int fd = (int)syscall(SYS_pidfd_open, tid, 0);
+        if (fd < 0 && (errno == ENOENT || errno == EINVAL))
+                fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+        if (fd < 0 && (errno == ENOENT || errno == EINVAL)) {
+                /* The process's pidfd: it outlives this thread, so it must
+                 * not be kept under the thread's id. */
+                *ret_exact = false;
+                pid_t tgid = thread_group(tid);
+                fd = tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
+        }
+        return fd < 0 ? -errno : fd;
+}
+
+/* Our duplicate of the app's fd (pidfd_getfd), checked against the
+ * notification so a reused pid cannot hand us someone else's socket. The
+ * last task's pidfd is kept (broker thread only): a task that has gone
+ * makes pidfd_getfd fail, and a fresh pidfd is tried. */
+int emp_net_app_socket(struct emp_broker_box *box, const struct seccomp_notif *n, int fd)
+{
+        bool cached = box->pidfd >= 0 && box->pidfd_tid == (pid_t)n->pid;
+        for (int attempt = 0; attempt < 2; attempt++) {
+                bool exact = true;
+                if (!cached) {
+                        int pidfd = task_pidfd((pid_t)n->pid, &exact);
+                        if (pidfd < 0)
+                                return pidfd;
+                        if (box->pidfd >= 0)
+                                close(box->pidfd);
+                        box->pidfd = pidfd;
+                        box->pidfd_tid = (pid_t)n->pid;
+                }
+                /* The pid named the trapped task when the pidfd was opened
+                 * if the notification is still pending now. */
+                int dup = emp_broker_id_valid(box->listener, n->id)
+                                  ? (int)syscall(SYS_pidfd_getfd, box->pidfd, fd, 0)
+                                  : (errno = ESRCH, -1);
+                int e = errno;
+                if (!exact) {
+                        close(box->pidfd);
+                        box->pidfd = -1;
+                }
+                if (dup >= 0)
+                        return dup;
+                errno = e;
+                if (errno != ESRCH || !cached)
+                        return -errno;
+                cached = false;
+        }
+        return -ESRCH;
+}
+
+int emp_net_app_socket_typed(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, int type)
 {
         int sock = emp_net_app_socket(box, n, fd);
         if (sock < 0) {

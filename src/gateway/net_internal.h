@@ -11,11 +11,12 @@
 /* Copy len bytes at addr out of the app (process_vm_readv). 0 or -EFAULT. */
 int emp_net_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* Our duplicate of the app's fd, checked against the notification (ID_VALID
- * after pidfd_getfd's pid lookup). The fd, -ESRCH (gone) or -errno. */
-int emp_net_app_socket(const struct emp_broker_box *box, const struct seccomp_notif *n, int fd);
+ * after the pidfd is known to name the trapped task, any of its threads).
+ * The fd, -ESRCH (gone) or -errno. Broker thread only. */
+int emp_net_app_socket(struct emp_broker_box *box, const struct seccomp_notif *n, int fd);
 /* The same when the socket is of type (SOCK_STREAM, SOCK_DGRAM); else the
  * call is answered (continued, or -ESRCH when gone) and -1 returned. */
-int emp_net_app_socket_typed(const struct emp_broker_box *box, const struct seccomp_notif *n, int fd, int type);
+int emp_net_app_socket_typed(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, int type);
 /* getsockopt of an int; -1 on error. */
 int emp_net_sock_int(int fd, int level, int name);
 /* Whether the app itself serves addr:port (a listening TCP or bound UDP

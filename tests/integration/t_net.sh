@@ -114,6 +114,10 @@ from=127.0.0.1:$P_HOST" "... and sendmsg() with a name; the answer comes from th
 run_sb "${S[@]}" -- "$PROBE" udp-mmsg 127.0.0.1 "$P_HOST"
 sb_is "$SB_OUT" "ok:hostudp x3
 from=127.0.0.1:$P_HOST" "... and a sendmmsg() batch"
+run_sb "${S[@]}" -- "$PROBE" tcp-thread 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "ok:host" "a connect from a thread other than the main one goes through (the gateway finds its socket)"
+run_sb "${S[@]}" -- "$PROBE" udp-thread 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "ok:hostudp" "... and a UDP connect from such a thread"
 like "$("$EMPYRA" audit --app "$APP" --json | grep '"protocol":"udp"' | tail -1)" \
         "\"decision\":\"allow\".*\"address\":\"127.0.0.1\",\"port\":$P_HOST,\"protocol\":\"udp\"" \
         "UDP decisions are logged with address, port and protocol"

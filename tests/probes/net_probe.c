@@ -431,6 +431,32 @@ static int do_race_udp(const char *a, const char *b, int port, int n)
         return 0;
 }
 
+/* The same connect (and exchange) from a thread other than the main one:
+ * the gateway must find the socket through the thread's id. */
+struct thread_call {
+        const char *host;
+        int port, type;
+};
+
+static void *connect_thread(void *arg)
+{
+        struct thread_call *t = arg;
+        do_connect(t->host, t->port, t->type, 0, false);
+        return NULL;
+}
+
+static int do_thread(const char *host, int port, int type)
+{
+        struct thread_call t = {host, port, type};
+        pthread_t th;
+        if (pthread_create(&th, NULL, connect_thread, &t) != 0) {
+                printf("err:pthread\n");
+                return 0;
+        }
+        pthread_join(th, NULL);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -444,6 +470,10 @@ int main(int argc, char **argv)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_DGRAM, 0, false);
         if (argc == 5 && strcmp(argv[1], "udp-to") == 0)
                 return do_udp_to(argv[2], atoi(argv[3]), atoi(argv[4]));
+        if (argc == 4 && strcmp(argv[1], "tcp-thread") == 0)
+                return do_thread(argv[2], atoi(argv[3]), SOCK_STREAM);
+        if (argc == 4 && strcmp(argv[1], "udp-thread") == 0)
+                return do_thread(argv[2], atoi(argv[3]), SOCK_DGRAM);
         if (argc == 4 && strcmp(argv[1], "udp6") == 0)
                 return do_udp_peer(argv[2], atoi(argv[3]), AF_INET6);
         if (argc == 4 && strcmp(argv[1], "udp-peer") == 0)
@@ -471,6 +501,6 @@ int main(int argc, char **argv)
         if (argc == 6 && strcmp(argv[1], "race-swap") == 0)
                 return do_race(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), true);
         fprintf(stderr, "usage: net_probe tcp|tcp6|tcp-nonblock|udp HOST PORT | own-loopback | families |\n"
-                        "       udp6|udp-peer|udp-msg|udp6-msg|udp-mmsg HOST PORT | race-addr|race-swap|race-udp A B PORT N\n");
+                        "       tcp-thread|udp-thread|udp6|udp-peer|udp-msg|udp6-msg|udp-mmsg HOST PORT | race-addr|race-swap|race-udp A B PORT N\n");
         return 2;
 }
