@@ -524,30 +524,40 @@ static int socks5_connect(const struct emp_broker_box *box, const struct emp_bro
  * those no socket call can change where they lead, so nothing another
  * thread swaps in at the app's fd can escape (see net_connect). A
  * non-blocking connect therefore gets 0 once established, never EINPROGRESS. */
+/* A connect again on a socket whose non-blocking connect is under way:
+ * 0 once established (which also settles the socket's state, connecting →
+ * connected, so a later connect says EISCONN as on any connected socket),
+ * -EALREADY while the handshake goes on, or why it failed. */
+static int connect_again(const struct emp_broker_call *c, int s)
+{
+        if (connect(s, (struct sockaddr *)&c->addr, c->addrlen) == 0 || errno == EISCONN)
+                return 0;
+        return -errno;
+}
+
+/* Wait for the connect on s if needed, put s at the app's fd and answer.
+ * Takes s: our copy is closed before the answer, so that when the app
+ * closes its connection (at once, say) the kernel's work on the last close
+ * is the app's, as natively, not done by empyrad after the answer. */
 static void finish_connect(struct emp_broker_call *c, int s, int result, bool nonblock)
 {
-        if (result == -EINPROGRESS) {
+        if (result == -EINPROGRESS || result == -EALREADY) {
                 struct pollfd p = {.fd = s, .events = POLLOUT};
                 int n = poll(&p, 1, CONNECT_TIMEOUT_MS);
-                int soerr = emp_net_sock_int(s, SOL_SOCKET, SO_ERROR);
-                result = n == 0 ? -ETIMEDOUT : n < 0 ? -errno : soerr > 0 ? -soerr : 0;
+                result = n == 0 ? -ETIMEDOUT : n < 0 ? -errno : connect_again(c, s);
+                if (result == -EALREADY)
+                        result = -ETIMEDOUT;
         }
         if (result == 0) {
-                /* Settle the socket's state after a non-blocking connect
-                 * (connecting → connected), so a later connect on it says
-                 * EISCONN as on any connected socket. */
-                if (connect(s, (struct sockaddr *)&c->addr, c->addrlen) < 0 && errno != EISCONN)
-                        result = -errno;
-        }
-        if (result == 0) {
-                int fl = fcntl(s, F_GETFL);
-                fcntl(s, F_SETFL, nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+                /* Ours was made O_NONBLOCK; the app's may not be. */
+                fcntl(s, F_SETFL, nonblock ? O_NONBLOCK : 0);
                 struct seccomp_notif_addfd a = {.id = c->notif_id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
                                                 .srcfd = (uint32_t)s, .newfd = (uint32_t)c->app_fd,
                                                 .newfd_flags = app_fd_cloexec(c->pid, c->app_fd)};
                 if (ioctl(c->box->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0)
                         result = -errno;
         }
+        close(s);
         emp_broker_reply(c->box->listener, c->notif_id, result, false);
 }
 
@@ -562,13 +572,14 @@ static bool app_nonblocking(const struct emp_broker_call *c)
  * (or -1 when it could not be made). */
 static int start_connect(const struct emp_broker_call *c, int *ret_sock)
 {
+        /* Only stream sockets get here (UDP keeps the app's own socket). */
         int domain = emp_net_sock_int(c->sock, SOL_SOCKET, SO_DOMAIN);
-        int type = emp_net_sock_int(c->sock, SOL_SOCKET, SO_TYPE);
-        int s = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, emp_net_sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL));
+        int s = socket(domain, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                       emp_net_sock_int(c->sock, SOL_SOCKET, SO_PROTOCOL));
         *ret_sock = s;
         if (s < 0)
                 return -errno;
-        copy_options(c->sock, s, domain, type);
+        copy_options(c->sock, s, domain, SOCK_STREAM);
         return connect(s, (struct sockaddr *)&c->addr, c->addrlen) < 0 ? -errno : 0;
 }
 
@@ -585,7 +596,7 @@ static void perform(struct emp_broker_call *c)
                 return;
         }
         bool nonblock = app_nonblocking(c);
-        _cleanup_close_ int s = TAKE_FD(c->pending_sock);
+        int s = TAKE_FD(c->pending_sock);
         if (s >= 0) {
                 finish_connect(c, s, -EINPROGRESS, nonblock); /* started by perform_now */
                 return;
@@ -627,20 +638,20 @@ static bool perform_now(struct emp_broker_call *c)
                 emp_broker_reply(c->box->listener, c->notif_id, result, false);
                 return true;
         }
-        if (result == -EINPROGRESS) {
-                /* Loopback and LAN handshakes finish within a millisecond:
-                 * wait that long here before paying for a thread. */
+        /* A loopback handshake is usually over when connect returns; LAN
+         * ones finish within a millisecond: wait that long here before
+         * paying for a thread. */
+        if (result == -EINPROGRESS)
+                result = connect_again(c, s);
+        if (result == -EALREADY) {
                 struct pollfd p = {.fd = s, .events = POLLOUT};
-                if (poll(&p, 1, 1) == 1) {
-                        int soerr = emp_net_sock_int(s, SOL_SOCKET, SO_ERROR);
-                        result = soerr > 0 ? -soerr : 0;
-                } else {
+                if (poll(&p, 1, 1) != 1) {
                         c->pending_sock = s;
                         return false;
                 }
+                result = connect_again(c, s);
         }
         finish_connect(c, s, result, nonblock);
-        close(s);
         return true;
 }
 
