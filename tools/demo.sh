@@ -102,8 +102,27 @@ echo "--- shared=network: the host's own services are asked about (no UI: denied
 echo "--- after: empyra allow org.empyra.Fetch network:loopback"
 "$E" allow org.empyra.Fetch network:loopback >/dev/null
 "$E" run --app=org.empyra.Fetch --share=network -- python3 -c "$FETCH"
+python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 18766))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(b"echo:" + d, a)' >/dev/null 2>&1 &
+echoer=$!
+sleep 0.3
+UDPQ='import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"hello", ("127.0.0.1", 18766))
+try:
+    d, a = s.recvfrom(2048)
+    print("UDP answer", d.decode(), "from", a)
+except OSError as e:
+    print("no answer:", e)'
+echo "--- UDP too: the same rule lets the app's datagram out and the answer back"
+"$E" run --app=org.empyra.Fetch --share=network -- python3 -c "$UDPQ"
 "$E" net org.empyra.Fetch
-kill $web 2>/dev/null
+kill $web $echoer 2>/dev/null
 "$E" audit verify
 for p in $(pgrep -x empyrad); do
         if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$DEMO/run"; then
