@@ -140,7 +140,7 @@ static void set_attr(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t v
 /* Whether the rule traps only under a condition on one argument. */
 static bool conditional(const struct emp_seccomp_rule *r, enum emp_sc_action action)
 {
-        return action == EMP_SC_NOTIFY && (r->flags & (EMP_SC_NET_NOTIFY_ADDR | EMP_SC_NET_NOTIFY_NOT_HANDOVER));
+        return action == EMP_SC_NOTIFY && (r->flags & EMP_SC_NET_NOTIFY_ADDR);
 }
 
 static scmp_filter_ctx build_filter(unsigned variant)
@@ -159,7 +159,7 @@ static scmp_filter_ctx build_filter(unsigned variant)
         }
         /* Unconditional rules first: on i386 an unconditional socketcall/ipc
          * must exist before any argument rule of a syscall libseccomp also
-         * maps onto them (socket(), sendto(), sendmsg()). */
+         * maps onto them (socket(), sendto()). */
         for (size_t i = 0; i < emp_seccomp_rule_count; i++) {
                 const struct emp_seccomp_rule *r = &emp_seccomp_rules[i];
                 enum emp_sc_action action = emp_seccomp_rule_action(r, variant);
@@ -171,14 +171,10 @@ static scmp_filter_ctx build_filter(unsigned variant)
                 enum emp_sc_action action = emp_seccomp_rule_action(r, variant);
                 if (!emp_seccomp_rule_in_variant(r, variant) || !conditional(r, action))
                         continue;
-                /* Two complementary conditions: only a call with a destination
-                 * (sendto) or on another socket than pid 1's hand-over one
-                 * (sendmsg) traps. */
-                bool addr = r->flags & EMP_SC_NET_NOTIFY_ADDR;
-                struct scmp_arg_cmp trap = addr ? SCMP_CMP(EMP_SC_NET_ADDR_ARG, SCMP_CMP_NE, 0)
-                                                : SCMP_CMP(0, SCMP_CMP_NE, EMP_SC_HANDOVER_FD);
-                struct scmp_arg_cmp pass = addr ? SCMP_CMP(EMP_SC_NET_ADDR_ARG, SCMP_CMP_EQ, 0)
-                                                : SCMP_CMP(0, SCMP_CMP_EQ, EMP_SC_HANDOVER_FD);
+                /* Two complementary conditions: only a call with a
+                 * destination (sendto's argument 4) traps. */
+                struct scmp_arg_cmp trap = SCMP_CMP(EMP_SC_NET_ADDR_ARG, SCMP_CMP_NE, 0);
+                struct scmp_arg_cmp pass = SCMP_CMP(EMP_SC_NET_ADDR_ARG, SCMP_CMP_EQ, 0);
                 add_rule(ctx, r->name, EMP_SC_NOTIFY, 1, &trap);
                 add_rule(ctx, r->name, (enum emp_sc_action)r->action, 1, &pass);
         }

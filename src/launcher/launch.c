@@ -38,12 +38,10 @@
 #include "netns.h"
 #include "sandbox.h"
 #include "seccomp.h"
-#include "seccomp_table.h"
 
 /* Fixed fds in the child: the go pipe, the status pipe and (brokered mode)
  * the socket the seccomp listener leaves by. */
-enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = EMP_SC_HANDOVER_FD };
-_Static_assert(EMP_SC_HANDOVER_FD == 5, "the seccomp table exempts pid 1's hand-over socket by number");
+enum { CHILD_GO_FD = 3, CHILD_STATUS_FD = 4, CHILD_BROKER_FD = 5 };
 
 static int resolver_socket(struct emp_error *err)
 {
@@ -94,40 +92,42 @@ static int child_harden(struct emp_sandbox *sb, struct emp_error *err)
                 return emp_error_errno(err, -errno, "network gateway: a socket-diagnostics socket");
         }
         r = emp_caps_drop_and_switch(sb->ids.app_uid, sb->ids.app_gid, sb->ids.host_root, err);
-        /* pid 1 is not the app: the app must not be able to ptrace it. */
-        if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-                r = emp_error_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
         if (r == 0 && ruleset >= 0)
                 r = emp_landlock_enforce(TAKE_FD(ruleset), err);
-        if (r < 0 || !(sb->brokered || sb->network)) {
-                if (dns >= 0)
-                        close(dns);
-                if (diag >= 0)
-                        close(diag);
-                return r < 0 ? r : emp_seccomp_install(sb->seccomp_variant, NULL, err);
-        }
-        /* Brokered: the listener leaves at once for the launcher, which hands
-         * it to empyrad; nothing in the sandbox keeps it. */
-        int listener = -1;
-        if ((r = emp_seccomp_install(sb->seccomp_variant, &listener, err)) < 0) {
-                if (dns >= 0)
-                        close(dns);
-                if (diag >= 0)
-                        close(diag);
-                return r;
-        }
-        r = emp_fd_send(CHILD_BROKER_FD, listener);
-        close(listener);
-        if (r == 0 && dns >= 0)
-                r = emp_fd_send(CHILD_BROKER_FD, dns);
-        if (r == 0 && diag >= 0)
-                r = emp_fd_send(CHILD_BROKER_FD, diag);
+        bool gateway = sb->brokered || sb->network;
+        /* The resolver's and the diagnostics sockets leave now, while
+         * sendmsg does not trap yet. */
+        if (r == 0 && dns >= 0 && ((r = emp_fd_send(CHILD_BROKER_FD, dns)) < 0 ||
+                                   (r = emp_fd_send(CHILD_BROKER_FD, diag)) < 0))
+                emp_error_errno(err, r, "network gateway: handing the resolver's sockets to the launcher");
         if (dns >= 0)
                 close(dns);
         if (diag >= 0)
                 close(diag);
+        if (r < 0)
+                return r;
+        /* pid 1 is not the app: the app must not be able to ptrace it. With
+         * the gateway it stays dumpable (the uid switch made it not) until
+         * the launcher has taken the listener; nothing of the app runs yet. */
+        if (prctl(PR_SET_DUMPABLE, gateway ? 1 : 0, 0, 0, 0) < 0)
+                return emp_error_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
+        if (!gateway)
+                return emp_seccomp_install(sb->seccomp_variant, NULL, err);
+        /* The listener is not sent (a sendmsg would trap to the listener
+         * itself): its number is, and the launcher takes it with
+         * pidfd_getfd, then says so; nothing in the sandbox keeps it. */
+        int listener = -1;
+        if ((r = emp_seccomp_install(sb->seccomp_variant, &listener, err)) < 0)
+                return r;
+        char ack = 0;
+        if (write(CHILD_BROKER_FD, &listener, sizeof(listener)) != (ssize_t)sizeof(listener) ||
+            read(CHILD_BROKER_FD, &ack, 1) != 1 || ack != 'k')
+                r = emp_error_errno(err, -EPIPE, "seccomp: handing the listener to the launcher");
+        close(listener);
         close(CHILD_BROKER_FD);
-        return r < 0 ? emp_error_errno(err, r, "seccomp: handing the listener to the launcher") : 0;
+        if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                r = emp_error_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
+        return r;
 }
 
 __attribute__((noreturn)) static void child_main(struct emp_sandbox *sb)
@@ -337,32 +337,47 @@ static int wait_for_child_fd(int fd, pid_t child)
         }
 }
 
-/* Brokered mode: receive the listener from the sandbox's pid 1 and give it to
+/* The sandbox's pid 1 writes the number of its seccomp listener; we take
+ * it (pidfd_getfd: pid 1 is our child and still dumpable) and say so. */
+static int take_listener(int broker_rd, pid_t child, int *ret_listener, struct emp_error *err)
+{
+        int number = -1;
+        ssize_t n = read(broker_rd, &number, sizeof(number));
+        if (n == 0)
+                return -ECHILD; /* setup failed inside; the child said why */
+        if (n != (ssize_t)sizeof(number) || number < 0)
+                return emp_error_errno(err, n < 0 ? -errno : -EBADMSG, "seccomp: reading the listener's number");
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+        int listener = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, number, 0);
+        if (listener < 0)
+                return emp_error_errno(err, -errno, "seccomp: taking the listener from the sandbox's pid 1 (pidfd_getfd)");
+        if (write(broker_rd, "k", 1) != 1) {
+                close(listener);
+                return emp_error_errno(err, -errno, "seccomp: the sandbox's pid 1 is gone");
+        }
+        *ret_listener = listener;
+        return 0;
+}
+
+/* Brokered mode: take the listener from the sandbox's pid 1 and give it to
  * empyrad; the link keeps our duplicate. */
 static int broker_attach(struct emp_sandbox *sb, struct emp_broker_link *link, int broker_rd, pid_t child,
                          int factory, struct emp_error *err)
 {
         int listener = -1, dns = -1, diag = -1;
         int r = wait_for_child_fd(broker_rd, child);
-        if (r == 0) {
-                r = emp_fd_recv(broker_rd, &listener);
-                if (r == -EPIPE)
-                        r = -ECHILD; /* setup failed inside; the child said why */
-                else if (r < 0)
-                        r = emp_error_errno(err, r, "seccomp: receiving the listener from the sandbox");
-        }
+        if (r == 0 && sb->network && ((r = emp_fd_recv(broker_rd, &dns)) < 0 || (r = emp_fd_recv(broker_rd, &diag)) < 0))
+                r = r == -EPIPE ? -ECHILD : emp_error_errno(err, r, "receiving the resolver socket");
+        if (r == 0)
+                r = take_listener(broker_rd, child, &listener, err);
         if (r < 0) {
                 if (factory >= 0)
                         close(factory);
-                return r;
-        }
-        if (sb->network && ((r = emp_fd_recv(broker_rd, &dns)) < 0 || (r = emp_fd_recv(broker_rd, &diag)) < 0)) {
-                if (factory >= 0)
-                        close(factory);
-                close(listener);
                 if (dns >= 0)
                         close(dns);
-                return r == -EPIPE ? -ECHILD : emp_error_errno(err, r, "receiving the resolver socket");
+                if (diag >= 0)
+                        close(diag);
+                return r;
         }
         char instance[32];
         snprintf(instance, sizeof(instance), "%d", (int)getpid());

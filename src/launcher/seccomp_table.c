@@ -350,11 +350,10 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
          * is then continued — in the app's namespace it can reach only the
          * peers of destinations already allowed (see net.c). sendto's
          * destination is a register (no destination, no trap); sendmsg's is in
-         * memory, so every sendmsg traps and one without a name is continued
-         * (but for pid 1's hand-over socket: see EMP_SC_NET_NOTIFY_NOT_HANDOVER). */
+         * memory, so every sendmsg traps and one without a name is continued. */
         RULE("sendto", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY_ADDR, "sockets"),
         ALLOW("recvfrom", "sockets"),
-        RULE("sendmsg", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY_NOT_HANDOVER, "sockets (fd passing)"),
+        RULE("sendmsg", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets (fd passing)"),
         ALLOW("recvmsg", "sockets (fd passing)"),
         RULE("sendmmsg", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets (batched; DNS resolvers)"),
         ALLOW("recvmmsg", "sockets (batched)"),
@@ -569,8 +568,7 @@ enum emp_sc_action emp_seccomp_rule_action(const struct emp_seccomp_rule *r, uns
                 return EMP_SC_NOTIFY;
         if ((r->flags & EMP_SC_BROKER_ENOSYS) && (variant & EMP_SECCOMP_BROKERED))
                 return EMP_SC_ENOSYS;
-        if ((r->flags & (EMP_SC_NET_NOTIFY | EMP_SC_NET_NOTIFY_ADDR | EMP_SC_NET_NOTIFY_NOT_HANDOVER)) &&
-            (variant & EMP_SECCOMP_NETWORK))
+        if ((r->flags & (EMP_SC_NET_NOTIFY | EMP_SC_NET_NOTIFY_ADDR)) && (variant & EMP_SECCOMP_NETWORK))
                 return EMP_SC_NOTIFY;
         return (enum emp_sc_action)r->action;
 }

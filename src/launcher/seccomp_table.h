@@ -25,14 +25,9 @@ enum emp_sc_flags {
         /* With EMP_SECCOMP_NETWORK: NOTIFY when argument EMP_SC_NET_ADDR_ARG (sendto's
          * destination) is not NULL, the rule's action when it is. */
         EMP_SC_NET_NOTIFY_ADDR = 1u << 5,
-        /* With EMP_SECCOMP_NETWORK: NOTIFY unless argument 0 is EMP_SC_HANDOVER_FD,
-         * the socket the sandbox's pid 1 sends the listener out on after the
-         * filter is in place (its sendmsg would otherwise wait on itself). */
-        EMP_SC_NET_NOTIFY_NOT_HANDOVER = 1u << 6,
 };
 
 #define EMP_SC_NET_ADDR_ARG 4
-#define EMP_SC_HANDOVER_FD 5
 
 struct emp_seccomp_rule {
         const char *name; /* libseccomp's (= the kernel's) syscall name */

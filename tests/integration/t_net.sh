@@ -114,6 +114,11 @@ from=127.0.0.1:$P_HOST" "... and sendmsg() with a name; the answer comes from th
 run_sb "${S[@]}" -- "$PROBE" udp-mmsg 127.0.0.1 "$P_HOST"
 sb_is "$SB_OUT" "ok:hostudp x3
 from=127.0.0.1:$P_HOST" "... and a sendmmsg() batch"
+for fd in 3 5 9; do
+        run_sb "${S[@]}" -- "$PROBE" udp-msg-at "$fd" 127.0.0.1 "$P_HOST"
+        sb_is "$SB_OUT" "ok:hostudp x1
+from=127.0.0.1:$P_HOST" "sendmsg() with a name from a socket at fd $fd is decided like any other (no fd is exempt)"
+done
 run_sb "${S[@]}" -- "$PROBE" tcp-thread 127.0.0.1 "$P_HOST"
 sb_is "$SB_OUT" "ok:host" "a connect from a thread other than the main one goes through (the gateway finds its socket)"
 run_sb "${S[@]}" -- "$PROBE" udp-thread 127.0.0.1 "$P_HOST"

@@ -334,11 +334,19 @@ static void print_from(const struct sockaddr_storage *from)
 /* One datagram with sendmsg() naming HOST:PORT (batch > 1: sendmmsg of that
  * many), on a socket of family (0: the address's); prints the answers and
  * where the first came from. */
-static int do_udp_msg(const char *host, int port, int family, int batch)
+static int do_udp_msg(const char *host, int port, int family, int batch, int at_fd)
 {
         struct sockaddr_storage ss;
         socklen_t len = make_addr(host, port, &ss);
         int s = socket(family ? family : ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (at_fd >= 0 && s != at_fd) {
+                if (dup3(s, at_fd, O_CLOEXEC) < 0) {
+                        printf("err:dup3:%s\n", ename(errno));
+                        return 0;
+                }
+                close(s);
+                s = at_fd;
+        }
         struct timeval tv = {.tv_sec = 3};
         setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         struct iovec iov = {"ping\n", 5};
@@ -479,11 +487,13 @@ int main(int argc, char **argv)
         if (argc == 4 && strcmp(argv[1], "udp-peer") == 0)
                 return do_udp_peer(argv[2], atoi(argv[3]), 0);
         if (argc == 4 && strcmp(argv[1], "udp-msg") == 0)
-                return do_udp_msg(argv[2], atoi(argv[3]), 0, 1);
+                return do_udp_msg(argv[2], atoi(argv[3]), 0, 1, -1);
+        if (argc == 5 && strcmp(argv[1], "udp-msg-at") == 0)
+                return do_udp_msg(argv[3], atoi(argv[4]), 0, 1, atoi(argv[2]));
         if (argc == 4 && strcmp(argv[1], "udp6-msg") == 0)
-                return do_udp_msg(argv[2], atoi(argv[3]), AF_INET6, 1);
+                return do_udp_msg(argv[2], atoi(argv[3]), AF_INET6, 1, -1);
         if (argc == 4 && strcmp(argv[1], "udp-mmsg") == 0)
-                return do_udp_msg(argv[2], atoi(argv[3]), 0, 3);
+                return do_udp_msg(argv[2], atoi(argv[3]), 0, 3, -1);
         if (argc == 6 && strcmp(argv[1], "race-udp") == 0)
                 return do_race_udp(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
         if (argc == 5 && strcmp(argv[1], "reaim") == 0)
@@ -501,6 +511,7 @@ int main(int argc, char **argv)
         if (argc == 6 && strcmp(argv[1], "race-swap") == 0)
                 return do_race(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), true);
         fprintf(stderr, "usage: net_probe tcp|tcp6|tcp-nonblock|udp HOST PORT | own-loopback | families |\n"
-                        "       tcp-thread|udp-thread|udp6|udp-peer|udp-msg|udp6-msg|udp-mmsg HOST PORT | race-addr|race-swap|race-udp A B PORT N\n");
+                        "       tcp-thread|udp-thread|udp6|udp-peer|udp-msg|udp6-msg|udp-mmsg HOST PORT | udp-msg-at FD HOST PORT |\n"
+                        "       race-addr|race-swap|race-udp A B PORT N\n");
         return 2;
 }

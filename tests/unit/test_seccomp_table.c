@@ -428,12 +428,10 @@ static void test_network_traps_sends(void **state)
         assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 44, 4, 0x7ffd1000), RET_ALLOW);
         assert_int_equal(run_call(multi, AUDIT_ARCH_I386, 369, 4, 0x8000), SECCOMP_RET_USER_NOTIF);
         assert_int_equal(run_call(multi, AUDIT_ARCH_I386, 369, 4, 0), RET_ALLOW);
-        /* sendmsg: always (its destination is in memory), but for pid 1's
-         * hand-over socket; sendmmsg always. */
+        /* sendmsg and sendmmsg: always (the destination is in memory), on
+         * every fd. */
         assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 46, 0, 3), SECCOMP_RET_USER_NOTIF);
-        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 46, 0, EMP_SC_HANDOVER_FD), RET_ALLOW);
-        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 46, 0, (1ull << 32) | EMP_SC_HANDOVER_FD),
-                         SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 46, 0, 5), SECCOMP_RET_USER_NOTIF);
         assert_int_equal(run_call(multi, AUDIT_ARCH_I386, 370, 0, 3), SECCOMP_RET_USER_NOTIF);
         assert_int_equal(run_call(net, AUDIT_ARCH_X86_64, 307, 0, 3), SECCOMP_RET_USER_NOTIF);
         assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 46, 0, 3), RET_ALLOW);
