@@ -39,6 +39,11 @@ static int make_peer(const struct emp_udp_peer_request *q)
                 return -errno;
         if (family == AF_INET6 && setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
                 return -errno;
+        /* Several app sockets may talk to one destination: each gets a peer
+         * at the same address, told apart by whom it is connected to (the
+         * kernel delivers to the connected socket that matches best). */
+        if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+                return -errno;
         if (bind(s, (const struct sockaddr *)&q->local, q->local_len) < 0 ||
             connect(s, (const struct sockaddr *)&q->remote, q->remote_len) < 0)
                 return -errno;
@@ -72,6 +77,29 @@ int emp_udp_peer_serve(int sock)
         }
 }
 
+static bool same_endpoint(const struct sockaddr_storage *x, const struct sockaddr_storage *y)
+{
+        if (x->ss_family != y->ss_family)
+                return false;
+        if (x->ss_family == AF_INET) {
+                const struct sockaddr_in *a = (const void *)x, *b = (const void *)y;
+                return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+        }
+        const struct sockaddr_in6 *a = (const void *)x, *b = (const void *)y;
+        return a->sin6_port == b->sin6_port && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0;
+}
+
+/* Whether fd is the peer q asked for: a reply left over from a request of
+ * an earlier empyrad (one that died waiting) must not answer this one. */
+static bool is_peer(int fd, const struct emp_udp_peer_request *q)
+{
+        struct sockaddr_storage a, b;
+        socklen_t al = sizeof(a), bl = sizeof(b);
+        if (getsockname(fd, (struct sockaddr *)&a, &al) < 0 || getpeername(fd, (struct sockaddr *)&b, &bl) < 0)
+                return false;
+        return same_endpoint(&a, &q->local) && same_endpoint(&b, &q->remote);
+}
+
 int emp_udp_peer_request(int sock, const struct sockaddr *local, socklen_t local_len,
                          const struct sockaddr *remote, socklen_t remote_len)
 {
@@ -80,6 +108,17 @@ int emp_udp_peer_request(int sock, const struct sockaddr *local, socklen_t local
                 return -EINVAL;
         memcpy(&q.local, local, local_len);
         memcpy(&q.remote, remote, remote_len);
+        /* Answers nobody waited for (an earlier empyrad's) are dropped. */
+        for (;;) {
+                int stale[EMP_MAX_PASSED_FDS];
+                char junk[8];
+                struct pollfd p = {.fd = sock, .events = POLLIN};
+                if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN) || emp_recv_with_fds(sock, junk, sizeof(junk), stale) <= 0)
+                        break;
+                for (size_t i = 0; i < EMP_MAX_PASSED_FDS; i++)
+                        if (stale[i] >= 0)
+                                close(stale[i]);
+        }
         if (send(sock, &q, sizeof(q), MSG_NOSIGNAL) != (ssize_t)sizeof(q))
                 return -errno;
         struct pollfd p = {.fd = sock, .events = POLLIN};
@@ -100,8 +139,12 @@ int emp_udp_peer_request(int sock, const struct sockaddr *local, socklen_t local
         for (size_t i = 1; i < EMP_MAX_PASSED_FDS; i++)
                 if (fds[i] >= 0)
                         close(fds[i]);
-        if (got == 1 && reply.byte == 'f' && fds[0] >= 0)
-                return fds[0];
+        if (got == 1 && reply.byte == 'f' && fds[0] >= 0) {
+                if (is_peer(fds[0], &q))
+                        return fds[0];
+                close(fds[0]);
+                return -EPROTO; /* someone else's answer: out of step */
+        }
         if (fds[0] >= 0)
                 close(fds[0]);
         if (got == 0)

@@ -50,13 +50,13 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
 {
         int nr = n->data.nr;
         const __u64 *a = n->data.args;
-        enum { OPEN, OPENAT, CREAT, CONNECT, BIND, SEND } op;
+        enum { OPEN, OPENAT, CREAT, CONNECT, BIND, SEND, SHUTDOWN, SOCKETCALL } op;
         if (n->data.arch == AUDIT_ARCH_X86_64)
                 op = nr == 2 ? OPEN : nr == 257 ? OPENAT : nr == 85 ? CREAT : nr == 42 ? CONNECT : nr == 49 ? BIND
-                   : nr == 44 || nr == 46 || nr == 307 ? SEND : -1;
+                   : nr == 44 || nr == 46 || nr == 307 ? SEND : nr == 48 ? SHUTDOWN : -1;
         else if (n->data.arch == AUDIT_ARCH_I386)
                 op = nr == 5 ? OPEN : nr == 295 ? OPENAT : nr == 8 ? CREAT : nr == 362 ? CONNECT : nr == 361 ? BIND
-                   : nr == 369 || nr == 370 || nr == 345 ? SEND : -1;
+                   : nr == 369 || nr == 370 || nr == 345 ? SEND : nr == 373 ? SHUTDOWN : nr == 102 ? SOCKETCALL : -1;
         else
                 return -ENOSYS;
         switch ((int)op) {
@@ -66,6 +66,8 @@ static int decode(const struct seccomp_notif *n, struct open_args *ret)
         case CONNECT: return 1;
         case BIND: return 2;
         case SEND: return 3;
+        case SHUTDOWN: return 4;
+        case SOCKETCALL: return 5;
         default: return -ENOSYS;
         }
 }
@@ -409,6 +411,48 @@ int emp_broker_root(struct emp_broker_box *box, pid_t pid)
         return fd;
 }
 
+/* i386's multiplexed socketcall(call, args): the calls the gateway decides
+ * are decoded (their arguments, in memory, copied once) and handled as the
+ * direct syscalls; the others are continued. A copy of the notification
+ * carries the decoded arguments; its id is the trapped call's. */
+static void socketcall(struct emp_broker_box *box, const struct seccomp_notif *n)
+{
+        enum { SYS_BIND_ = 2, SYS_CONNECT_ = 3, SYS_SENDTO_ = 11, SYS_SHUTDOWN_ = 13, SYS_SENDMSG_ = 16,
+               SYS_SENDMMSG_ = 20 };
+        int call = (int)n->data.args[0];
+        size_t count = call == SYS_BIND_ || call == SYS_CONNECT_ || call == SYS_SENDMSG_ ? 3
+                       : call == SYS_SENDTO_                                             ? 6
+                       : call == SYS_SHUTDOWN_                                           ? 2
+                       : call == SYS_SENDMMSG_                                           ? 4
+                                                                                         : 0;
+        uint32_t a[6] = {0};
+        struct iovec local = {a, count * sizeof(uint32_t)},
+                     remote = {(void *)(uintptr_t)n->data.args[1], count * sizeof(uint32_t)};
+        if (count == 0 ||
+            process_vm_readv((pid_t)n->pid, &local, 1, &remote, 1, 0) != (ssize_t)(count * sizeof(uint32_t))) {
+                emp_broker_reply(box->listener, n->id, 0, true); /* not ours, or EFAULT natively */
+                return;
+        }
+        struct seccomp_notif m = *n;
+        for (size_t i = 0; i < 6; i++)
+                m.data.args[i] = a[i];
+        switch (call) {
+        case SYS_CONNECT_:
+                emp_net_connect(box, &m, (int)a[0], a[1], a[2]);
+                return;
+        case SYS_BIND_:
+                emp_net_bind(box, &m, (int)a[0], a[1], a[2]);
+                return;
+        case SYS_SHUTDOWN_:
+                emp_net_shutdown(box, &m, (int)a[0], (int)a[1]);
+                return;
+        default:
+                m.data.nr = call == SYS_SENDTO_ ? 369 : call == SYS_SENDMSG_ ? 370 : 345;
+                emp_net_send(box, &m);
+                return;
+        }
+}
+
 static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
 {
         struct open_args a;
@@ -427,6 +471,14 @@ static void handle(struct emp_broker_box *box, const struct seccomp_notif *n)
         }
         if (kind == 3) {
                 emp_net_send(box, n);
+                return;
+        }
+        if (kind == 4) {
+                emp_net_shutdown(box, n, (int)n->data.args[0], (int)n->data.args[1]);
+                return;
+        }
+        if (kind == 5) {
+                socketcall(box, n);
                 return;
         }
 

@@ -78,6 +78,9 @@ void emp_audit_seen_free(struct emp_broker_box *box);
 /* net.c: a trapped connect(fd, addr, len) (args as the kernel passed them). */
 void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, uint64_t addr,
                      uint64_t addrlen);
+/* net.c: a trapped shutdown(fd, how), performed on our copy of the socket
+ * (a host listener stays one). */
+void emp_net_shutdown(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, int how);
 /* net.c: a trapped sendto, sendmsg or sendmmsg (the notification's own
  * arguments are decoded there). */
 void emp_net_send(struct emp_broker_box *box, const struct seccomp_notif *n);

@@ -762,6 +762,40 @@ static bool socket_is_ours(int fd)
         return ours;
 }
 
+/* Whether a TCP socket of ours is established (or closing after that) or
+ * listening: any state but a bare, unconnected one. */
+static bool host_socket_connected(int fd)
+{
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+                return false;
+        return ti.tcpi_state != TCP_CLOSE;
+}
+
+void emp_net_shutdown(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, int how)
+{
+        int sock = emp_net_app_socket(box, n, fd);
+        if (sock < 0) {
+                /* Not a socket, or gone: the kernel's own answer. */
+                emp_broker_reply(box->listener, n->id, sock == -ESRCH ? -ESRCH : 0, sock != -ESRCH);
+                return;
+        }
+        /* Performed on our copy, never continued (another thread could put
+         * a host listener at fd meanwhile). On a host listener, shutting
+         * down the read side disconnects it (the kernel's tcp_disconnect):
+         * it would be left a bound, unconnected host socket that any
+         * connect path could aim anywhere. It listens again at once: the
+         * app's waiting accept() calls are woken as natively, and the
+         * socket stays a listener. */
+        int r = shutdown(sock, how) < 0 ? -errno : 0;
+        if (r == 0 && (how == SHUT_RD || how == SHUT_RDWR) && socket_is_ours(sock) &&
+            !host_socket_connected(sock) && listen(sock, SOMAXCONN) < 0)
+                r = -errno;
+        close(sock);
+        emp_broker_reply(box->listener, n->id, r, false);
+}
+
 void emp_net_call_finish(struct emp_daemon *d, struct emp_broker_call *call, bool allow)
 {
         (void)d;
@@ -1055,10 +1089,16 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
                 emp_broker_reply(box->listener, n->id, sock, false);
                 return;
         }
-        bool ours = socket_is_ours(sock);
-        if (ours && (addrlen < sizeof(sa_family_t) || ss.ss_family == AF_UNSPEC)) {
+        /* A socket of the host's that the gateway put in place is never
+         * connected by empyrad: an established one says EISCONN, as
+         * natively; one that is not connected (it should not exist: see
+         * emp_net_shutdown) is refused. Disconnecting one (AF_UNSPEC) too. */
+        if (socket_is_ours(sock)) {
+                int r = addrlen < sizeof(sa_family_t) || ss.ss_family == AF_UNSPEC ? -EOPNOTSUPP
+                        : host_socket_connected(sock)                                ? -EISCONN
+                                                                                     : -EPERM;
                 close(sock);
-                emp_broker_reply(box->listener, n->id, -EOPNOTSUPP, false);
+                emp_broker_reply(box->listener, n->id, r, false);
                 return;
         }
         struct emp_addr addr;
@@ -1066,10 +1106,9 @@ void emp_net_connect(struct emp_broker_box *box, const struct seccomp_notif *n, 
         bool inet = addrlen >= sizeof(sa_family_t) && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
                     emp_addr_from_sockaddr((struct sockaddr *)&ss, (socklen_t)addrlen, &addr, &port) == 0;
         int type = emp_net_sock_int(sock, SOL_SOCKET, SO_TYPE);
-        /* Not an IP destination, a host connection already (connect there
-         * only says EISCONN), or the app talking to itself: its own
+        /* Not an IP destination, or the app talking to itself: its own
          * namespace answers. */
-        if (!inet || ours ||
+        if (!inet ||
             (emp_addr_classify(&addr) == EMP_NET_LOOPBACK && emp_net_app_serves(box, (pid_t)n->pid, type, &addr, port))) {
                 connect_local(box, n, fd, sock, &ss, (socklen_t)addrlen);
                 return;

@@ -100,7 +100,10 @@ static int host_destination(const struct sockaddr_storage *ss, socklen_t len, st
                 in6->sin6_family = AF_INET6;
                 in6->sin6_port = htons(port);
                 memcpy(&in6->sin6_addr, a.bytes, 16);
-                in6->sin6_scope_id = ((const struct sockaddr_in6 *)ss)->sin6_scope_id;
+                /* A scope is an interface of the app's namespace: meaningless
+                 * in empyrad's, so none is carried (a link-local destination
+                 * then fails to connect rather than pick some interface). */
+                in6->sin6_scope_id = 0;
                 *ret_len = sizeof(*in6);
         }
         *ret = out;
@@ -201,8 +204,23 @@ static bool fast_path(struct emp_broker_box *box, const struct seccomp_notif *n,
  * decided before the send goes on; a sendmmsg naming several new ones gets
  * the first decided, the others then go nowhere (as to an unreachable host)
  * until a later send names them again. */
+/* The send's flags (a register: what the kernel will use). */
+static unsigned send_flags(const struct seccomp_notif *n)
+{
+        bool i386 = n->data.arch == AUDIT_ARCH_I386;
+        int nr = n->data.nr;
+        bool msg = nr == (i386 ? 370 : 46);
+        return (unsigned)n->data.args[msg ? 2 : 3];
+}
+
 void emp_net_send(struct emp_broker_box *box, const struct seccomp_notif *n)
 {
+        /* TCP Fast Open connects in the send: never through the gateway
+         * (a connect is decided, and performed, only by connect). */
+        if (send_flags(n) & MSG_FASTOPEN) {
+                emp_broker_reply(box->listener, n->id, -EOPNOTSUPP, false);
+                return;
+        }
         struct name names[NAMES_MAX];
         size_t count = send_names(n, names, NAMES_MAX);
         if (count == 0) {

@@ -317,6 +317,12 @@ int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, so
         memcpy(&p->app, app, app_len);
         memcpy(&p->dst, dst, dst_len);
         pthread_rwlock_wrlock(&relay.lock);
+        if (find(box, app, app_len, dst, dst_len)) {
+                /* Made meanwhile (a prompt's answer and the broker thread). */
+                pthread_rwlock_unlock(&relay.lock);
+                free(p);
+                return 0;
+        }
         struct pair *old = evictable(box);
         if (old)
                 pair_close(old);
@@ -327,7 +333,10 @@ int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, so
             epoll_ctl(relay.epfd, EPOLL_CTL_ADD, host, &from_host) < 0) {
                 r = -errno;
                 epoll_ctl(relay.epfd, EPOLL_CTL_DEL, peer, NULL);
-                free(p);
+                /* The relay may hold an event for it already: only it frees. */
+                p->box = NULL;
+                p->next = relay.graveyard;
+                relay.graveyard = p;
         } else {
                 p->next = relay.pairs;
                 relay.pairs = p;

@@ -112,6 +112,10 @@ __attribute__((noreturn)) static void factory_main(pid_t parent, int userns, int
         sigprocmask(SIG_SETMASK, &none, NULL);
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
                 _exit(1);
+        /* Out of the terminal's process group: a ^C or ^Z meant for the app
+         * must not end the factory (UDP to new destinations would stop). */
+        if (setsid() < 0)
+                _exit(1);
         /* Entering the app's user namespace (its owner may) gives the
          * capabilities there that binding a peer to a low port needs;
          * nothing of the app can see or trace this process (another pid

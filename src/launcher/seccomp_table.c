@@ -337,7 +337,9 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         /* shared=network: a bind may ask to serve on the host (network:listen:PORT). */
         RULE("bind", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets"),
         ALLOW("listen", "sockets"),
-        ALLOW("shutdown", "sockets"),
+        /* shared=network: performed by the gateway, so a host listener
+         * never becomes a bound, unconnected host socket (see net.c). */
+        RULE("shutdown", EMP_SC_ALLOW, EMP_SC_NET_NOTIFY, "sockets"),
         ALLOW("getsockname", "sockets"),
         ALLOW("getpeername", "sockets"),
         ALLOW("getsockopt", "sockets"),
@@ -464,7 +466,11 @@ const struct emp_seccomp_rule emp_seccomp_rules[] = {
         /* socketcall carries its arguments in memory, so the family check cannot
          * apply to it: 32-bit code can open any socket family.  Denying it would
          * cut 32-bit networking (Debian's i386 glibc calls socket() through it). */
-        I386_ALLOW("socketcall", "32-bit: multiplexed sockets; family unfilterable"),
+        /* With shared=network it traps: its connect, bind, shutdown and
+         * sends are the gateway's as on the direct calls (broker.c decodes
+         * the call number and arguments); the others are continued. */
+        RULE("socketcall", EMP_SC_ALLOW, EMP_SC_I386_ONLY | EMP_SC_NET_NOTIFY,
+             "32-bit: multiplexed sockets; family unfilterable"),
         I386_ALLOW("ipc", "32-bit: multiplexed SysV IPC"),
         I386_ALLOW("clock_gettime64", "32-bit: time64 clocks"),
         I386_ALLOW("clock_getres_time64", "32-bit: time64 clocks"),

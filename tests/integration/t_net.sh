@@ -114,6 +114,23 @@ from=127.0.0.1:$P_HOST" "... and sendmsg() with a name; the answer comes from th
 run_sb "${S[@]}" -- "$PROBE" udp-mmsg 127.0.0.1 "$P_HOST"
 sb_is "$SB_OUT" "ok:hostudp x3
 from=127.0.0.1:$P_HOST" "... and a sendmmsg() batch"
+MANY='import socket, sys
+port = int(sys.argv[1])
+def ask(s):
+    s.settimeout(3)
+    s.sendto(b"x\n", ("127.0.0.1", port))
+    return s.recv(64).decode().strip()
+out = []
+for i in range(3):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    out.append(ask(s))
+    s.close()
+a, b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+out += [ask(a), ask(b), ask(a)]
+print(" ".join(out))'
+run_sb "${S[@]}" -- python3 -c "$MANY" "$P_HOST"
+sb_is "$SB_OUT" "hostudp hostudp hostudp hostudp hostudp hostudp" \
+        "several sockets to one destination, one after another and at once, each get their answers"
 for fd in 3 5 9; do
         run_sb "${S[@]}" -- "$PROBE" udp-msg-at "$fd" 127.0.0.1 "$P_HOST"
         sb_is "$SB_OUT" "ok:hostudp x1
@@ -331,6 +348,16 @@ wait "$BG" 2>/dev/null
 serve_bg 127.0.0.1 "$P_APP"
 is "$(host_reach "$P_APP")" "app" "allowed network:listen:PORT, the app serves on the host's loopback"
 wait "$BG" 2>/dev/null
+# A granted listener whose read side is shut down is disconnected by the
+# kernel: it must not become a host socket the app can aim anywhere.
+"$EMPYRA" reset "$APP" "network:loopback" >/dev/null 2>&1
+before=$(served host)
+run_sb "${S[@]}" -- "$PROBE" listen-escape 127.0.0.1 "$P_APP" 127.0.0.1 "$P_HOST"
+sb_is "$SB_OUT" "shutdown=ok
+connect=EISCONN
+fastopen=EOPNOTSUPP
+listening=yes" "a granted listener shut down (SHUT_RD) stays a listener: connect and TCP Fast Open cannot aim it elsewhere"
+is "$(served host)" "$before" "... and the (not allowed) host service saw no connection"
 serve_bg 0.0.0.0 "$((P_APP + 1))"
 is "$(cat "$W/serve.out")" "err:EPERM" "serving on every interface without a grant: EPERM"
 wait "$BG" 2>/dev/null

@@ -465,6 +465,31 @@ static int do_thread(const char *host, int port, int type)
         return 0;
 }
 
+/* Serve on HOST:PORT, shut the listener's read side down, then try to aim
+ * it at D:DPORT (connect, TCP Fast Open); prints each step and whether it
+ * still listens. */
+static int do_listen_escape(const char *host, int port, const char *dhost, int dport)
+{
+        struct sockaddr_storage ss, ds;
+        socklen_t len = make_addr(host, port, &ss), dlen = make_addr(dhost, dport, &ds);
+        int s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(s, (struct sockaddr *)&ss, len) < 0 || listen(s, 4) < 0) {
+                printf("err:%s\n", ename(errno));
+                return 0;
+        }
+        printf("shutdown=%s\n", shutdown(s, SHUT_RD) == 0 ? "ok" : ename(errno));
+        printf("connect=%s\n", connect(s, (struct sockaddr *)&ds, dlen) == 0 ? "ok" : ename(errno));
+        printf("fastopen=%s\n",
+               sendto(s, "x\n", 2, MSG_FASTOPEN, (struct sockaddr *)&ds, dlen) >= 0 ? "ok" : ename(errno));
+        int acc = 0;
+        socklen_t al = sizeof(acc);
+        getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al);
+        printf("listening=%s\n", acc ? "yes" : "no");
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -478,6 +503,8 @@ int main(int argc, char **argv)
                 return do_connect(argv[2], atoi(argv[3]), SOCK_DGRAM, 0, false);
         if (argc == 5 && strcmp(argv[1], "udp-to") == 0)
                 return do_udp_to(argv[2], atoi(argv[3]), atoi(argv[4]));
+        if (argc == 6 && strcmp(argv[1], "listen-escape") == 0)
+                return do_listen_escape(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
         if (argc == 4 && strcmp(argv[1], "tcp-thread") == 0)
                 return do_thread(argv[2], atoi(argv[3]), SOCK_STREAM);
         if (argc == 4 && strcmp(argv[1], "udp-thread") == 0)

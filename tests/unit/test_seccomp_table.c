@@ -413,8 +413,18 @@ static void test_network_traps_connect(void **state)
         /* The file opens stay native unless brokered too. */
         assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 257, 0, 0), RET_ALLOW);
         assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 49, 0, 0), SECCOMP_RET_USER_NOTIF);
-        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 5);
-        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 8);
+        /* shutdown too (a host listener must stay one), and with i386 its
+         * multiplexed socketcall. */
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK, AUDIT_ARCH_X86_64, 48, 1, SHUT_RD), SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(0, AUDIT_ARCH_X86_64, 48, 1, SHUT_RD), RET_ALLOW);
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK | EMP_SECCOMP_MULTIARCH, AUDIT_ARCH_I386, 373, 1, SHUT_RD),
+                         SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(EMP_SECCOMP_NETWORK | EMP_SECCOMP_MULTIARCH, AUDIT_ARCH_I386, 102, 0, 3),
+                         SECCOMP_RET_USER_NOTIF);
+        assert_int_equal(run_call(EMP_SECCOMP_MULTIARCH, AUDIT_ARCH_I386, 102, 0, 3), RET_ALLOW);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK).notify, 6);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_MULTIARCH).notify, 7);
+        assert_int_equal(emp_seccomp_count(EMP_SECCOMP_NETWORK | EMP_SECCOMP_BROKERED).notify, 9);
 }
 
 static void test_network_traps_sends(void **state)
