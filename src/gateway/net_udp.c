@@ -30,8 +30,14 @@ struct name {
         socklen_t len;
 };
 
-static int read_name(pid_t pid, uint64_t ptr, uint64_t len, struct name *out)
+/* msg: a msghdr's msg_namelen, which the kernel clamps to the size of a
+ * sockaddr_storage; otherwise sendto's, which it refuses when larger. Only
+ * the low 32 bits count (the kernel reads an int). */
+static int read_name(pid_t pid, uint64_t ptr, uint64_t len64, bool msg, struct name *out)
 {
+        uint32_t len = (uint32_t)len64;
+        if (msg && len > sizeof(out->ss))
+                len = sizeof(out->ss);
         if (!ptr || len < sizeof(sa_family_t) || len > sizeof(out->ss))
                 return 0; /* none, or one the kernel refuses by itself */
         memset(out, 0, sizeof(*out));
@@ -50,7 +56,7 @@ static size_t send_names(const struct seccomp_notif *n, struct name *out, size_t
         bool i386 = n->data.arch == AUDIT_ARCH_I386;
         int nr = n->data.nr;
         if (nr == (i386 ? 369 : 44)) /* sendto(fd, buf, len, flags, addr, addrlen) */
-                return read_name(pid, a[4], a[5], out) ? 1 : 0;
+                return read_name(pid, a[4], a[5], false, out) ? 1 : 0;
         bool mmsg = nr == (i386 ? 345 : 307);
         /* struct msghdr: name pointer then its length; an mmsghdr adds a
          * length word (x86_64: 56 + 8 bytes; i386: 28 + 4). */
@@ -74,7 +80,7 @@ static size_t send_names(const struct seccomp_notif *n, struct name *out, size_t
                         memcpy(&l32, h + 8, 4);
                         len = l32;
                 }
-                found += (size_t)read_name(pid, ptr, len, &out[found]);
+                found += (size_t)read_name(pid, ptr, len, true, &out[found]);
         }
         return found;
 }

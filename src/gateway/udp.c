@@ -229,6 +229,11 @@ static void *relay_main(void *arg)
         free(msgs);
         free(iov);
         free(buf);
+        /* Ended (shutdown, or a failure): no pair may be made for nobody to
+         * relay. */
+        pthread_rwlock_wrlock(&relay.lock);
+        relay.running = false;
+        pthread_rwlock_unlock(&relay.lock);
         return NULL;
 }
 
@@ -242,7 +247,13 @@ static void relay_init(void)
         pthread_attr_t at;
         pthread_attr_init(&at);
         pthread_attr_setstacksize(&at, 128 * 1024);
-        relay.running = pthread_create(&relay.thread, &at, relay_main, NULL) == 0;
+        pthread_rwlock_wrlock(&relay.lock);
+        relay.running = true; /* before the thread can end and say otherwise */
+        if (pthread_create(&relay.thread, &at, relay_main, NULL) != 0) {
+                relay.running = false;
+                relay.thread = 0;
+        }
+        pthread_rwlock_unlock(&relay.lock);
         pthread_attr_destroy(&at);
 }
 
@@ -284,8 +295,11 @@ int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, so
                       const struct sockaddr *dst, socklen_t dst_len, unsigned long ino)
 {
         pthread_once(&relay.once, relay_init);
-        if (!relay.running)
-                return -ENOMEM;
+        pthread_rwlock_rdlock(&relay.lock);
+        bool running = relay.running && !relay.stopping;
+        pthread_rwlock_unlock(&relay.lock);
+        if (!running)
+                return -ENETUNREACH;
         if (emp_udp_pair_exists(box, app, app_len, dst, dst_len))
                 return 0;
         /* The peer sits where the app sends to and talks only with the app's
@@ -374,15 +388,15 @@ void emp_udp_shutdown(void)
         while (relay.pairs)
                 pair_close(relay.pairs);
         relay.stopping = true;
-        bool running = relay.running;
+        bool started = relay.thread != 0;
         pthread_rwlock_unlock(&relay.lock);
-        if (running) {
+        if (started) {
                 uint64_t one = 1;
                 if (write(relay.wake, &one, sizeof(one)) < 0) {
                         /* an eventfd write only fails on overflow: it is awake */
                 }
                 pthread_join(relay.thread, NULL);
-                relay.running = false;
+                relay.thread = 0;
         }
         while (relay.graveyard) {
                 struct pair *p = relay.graveyard;
