@@ -219,8 +219,8 @@ static int do_reaim(const char *a, int port, const char *b)
         return 0;
 }
 
-/* Bind and listen on HOST:PORT, answer one connection with "app", exit. */
-static int do_serve(const char *host, int port)
+/* A TCP socket listening on HOST:PORT, or -1 (and "err:..." printed). */
+static int listen_on(const char *host, int port)
 {
         struct sockaddr_storage ss;
         socklen_t len = make_addr(host, port, &ss);
@@ -229,8 +229,17 @@ static int do_serve(const char *host, int port)
         setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (bind(s, (struct sockaddr *)&ss, len) < 0 || listen(s, 4) < 0) {
                 printf("err:%s\n", ename(errno));
-                return 0;
+                return -1;
         }
+        return s;
+}
+
+/* Bind and listen on HOST:PORT, answer one connection with "app", exit. */
+static int do_serve(const char *host, int port)
+{
+        int s = listen_on(host, port);
+        if (s < 0)
+                return 0;
         printf("listening\n");
         int c = accept(s, NULL, NULL);
         if (c < 0) {
@@ -470,15 +479,11 @@ static int do_thread(const char *host, int port, int type)
  * still listens. */
 static int do_listen_escape(const char *host, int port, const char *dhost, int dport)
 {
-        struct sockaddr_storage ss, ds;
-        socklen_t len = make_addr(host, port, &ss), dlen = make_addr(dhost, dport, &ds);
-        int s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(s, (struct sockaddr *)&ss, len) < 0 || listen(s, 4) < 0) {
-                printf("err:%s\n", ename(errno));
+        struct sockaddr_storage ds;
+        socklen_t dlen = make_addr(dhost, dport, &ds);
+        int s = listen_on(host, port);
+        if (s < 0)
                 return 0;
-        }
         printf("shutdown=%s\n", shutdown(s, SHUT_RD) == 0 ? "ok" : ename(errno));
         printf("connect=%s\n", connect(s, (struct sockaddr *)&ds, dlen) == 0 ? "ok" : ename(errno));
         printf("fastopen=%s\n",
