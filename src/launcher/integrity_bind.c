@@ -18,20 +18,6 @@
 
 int emp_integrity_plan(struct emp_sandbox *sb, struct emp_error *err);
 
-static int add_data(struct emp_sandbox *sb, const char *dest, char *data, size_t len)
-{
-        if (!data)
-                return -ENOMEM;
-        struct emp_mount *m = emp_sandbox_add_mount(sb, EMP_MNT_FILE, NULL, dest, 0, 0444);
-        if (!m) {
-                free(data);
-                return -ENOMEM;
-        }
-        m->data = data;
-        m->data_len = len;
-        return 0;
-}
-
 int emp_integrity_plan(struct emp_sandbox *sb, struct emp_error *err)
 {
         const struct emp_manifest *m = sb->manifest;
@@ -44,12 +30,12 @@ int emp_integrity_plan(struct emp_sandbox *sb, struct emp_error *err)
         int r = m->path ? emp_read_file(m->path, MAX_MANIFEST, &data, &len) : -ENOENT;
         if (r < 0)
                 return emp_error_errno(err, r, "integrity: reading the manifest %s", m->path ? m->path : "(none)");
-        if ((r = add_data(sb, INSIDE_DIR "/manifest.ini", data, len)) < 0)
+        if ((r = emp_sandbox_add_data(sb, NULL, INSIDE_DIR "/manifest.ini", 0444, data, len)) < 0)
                 return r;
         char *id = NULL;
         if (asprintf(&id, "%s\n", sb->app_id) < 0)
                 return -ENOMEM;
-        if ((r = add_data(sb, INSIDE_DIR "/app-id", id, strlen(id))) < 0)
+        if ((r = emp_sandbox_add_data(sb, NULL, INSIDE_DIR "/app-id", 0444, id, strlen(id))) < 0)
                 return r;
         const char *host = getenv("EMPYRA_INTEGRITY_SOCKET");
         if (!host || !host[0])

@@ -130,16 +130,8 @@ static int plan_etc_entry(struct emp_sandbox *sb, const char *name)
         if (S_ISREG(st.st_mode) && st.st_size <= 256 * 1024) {
                 char *data = NULL;
                 size_t len = 0;
-                if (emp_read_file(host, 256 * 1024, &data, &len) == 0) {
-                        struct emp_mount *m = emp_sandbox_add_mount(sb, EMP_MNT_FILE, host, host, 0, 0644);
-                        if (!m) {
-                                free(data);
-                                return -ENOMEM;
-                        }
-                        m->data = data;
-                        m->data_len = len;
-                        return 0;
-                }
+                if (emp_read_file(host, 256 * 1024, &data, &len) == 0)
+                        return emp_sandbox_add_data(sb, host, host, 0644, data, len);
         }
         ADD(EMP_MNT_BIND, host, host, EMP_MNT_F_RO | EMP_MNT_F_OPTIONAL, 0);
         return 0;
@@ -147,16 +139,7 @@ static int plan_etc_entry(struct emp_sandbox *sb, const char *name)
 
 static int add_file(struct emp_sandbox *sb, const char *dest, char *data, mode_t mode)
 {
-        if (!data)
-                return -ENOMEM;
-        struct emp_mount *m = emp_sandbox_add_mount(sb, EMP_MNT_FILE, NULL, dest, 0, mode);
-        if (!m) {
-                free(data);
-                return -ENOMEM;
-        }
-        m->data = data;
-        m->data_len = strlen(data);
-        return 0;
+        return emp_sandbox_add_data(sb, NULL, dest, mode, data, data ? strlen(data) : 0);
 }
 
 static int plan_etc(struct emp_sandbox *sb, bool network)

@@ -2,6 +2,7 @@
  * builders plan.c uses to append mounts and notes. */
 #include "sandbox.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,4 +75,19 @@ struct emp_mount *emp_sandbox_add_mount(struct emp_sandbox *sb, enum emp_mount_k
         }
         sb->n_mounts++;
         return m;
+}
+
+int emp_sandbox_add_data(struct emp_sandbox *sb, const char *src, const char *dest, mode_t mode, char *data,
+                         size_t len)
+{
+        if (!data)
+                return -ENOMEM;
+        struct emp_mount *m = emp_sandbox_add_mount(sb, EMP_MNT_FILE, src, dest, 0, mode);
+        if (!m) {
+                free(data);
+                return -ENOMEM;
+        }
+        m->data = data;
+        m->data_len = len;
+        return 0;
 }

@@ -107,6 +107,11 @@ void emp_sandbox_note(struct emp_sandbox *sb, const char *fmt, ...) __attribute_
 struct emp_mount *emp_sandbox_add_mount(struct emp_sandbox *sb, enum emp_mount_kind kind,
                                         const char *src, const char *dest, unsigned flags,
                                         mode_t mode);
+/* Append a file of generated contents at dest (EMP_MNT_FILE, src kept for
+ * --verbose or NULL). Takes data: NULL is ENOMEM, and it is freed on
+ * failure. 0 or -ENOMEM. */
+int emp_sandbox_add_data(struct emp_sandbox *sb, const char *src, const char *dest, mode_t mode, char *data,
+                         size_t len);
 
 /* plan.c: resolve manifest + environment into a plan (host side, no
  * namespaces yet). */
