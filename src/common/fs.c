@@ -205,3 +205,25 @@ int emp_mkdir_p(const char *path, mode_t mode)
                 return -errno;
         return 0;
 }
+
+int emp_proc_status_field(pid_t pid, const char *field, int base, long *ret)
+{
+        char path[64], key[40];
+        snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+        if (snprintf(key, sizeof(key), "\n%s:", field) >= (int)sizeof(key))
+                return -EINVAL;
+        _cleanup_free_ char *st = NULL;
+        int r = emp_read_file(path, 64 * 1024, &st, NULL);
+        if (r < 0)
+                return r;
+        const char *at = strstr(st, key);
+        if (!at)
+                return -ENOENT;
+        char *end;
+        errno = 0;
+        long v = strtol(at + strlen(key), &end, base);
+        if (errno || end == at + strlen(key))
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}

@@ -15,6 +15,10 @@ int emp_replace_file_at(int dirfd, const char *name, const void *data, size_t le
 int emp_write_string(const char *path, const char *s);
 /* Read up to max bytes of a file into a NUL-terminated buffer *ret. */
 int emp_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* One numeric field ("Tgid", "PPid", "Umask") of /proc/PID/status, in base
+ * (0: as strtol decides). 0 or -errno (-ENOENT when the field is missing);
+ * *ret untouched on failure. */
+int emp_proc_status_field(pid_t pid, const char *field, int base, long *ret);
 /* Create every component of the relative path `rel` beneath dirfd, refusing
  * symlinks and ".." (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH), and return
  * an O_DIRECTORY fd of the last component in *ret_fd. */

@@ -366,12 +366,10 @@ static uint64_t sandbox_key(pid_t pid, const struct stat *ns)
         pid_t cur = pid;
         for (int i = 0; i < 64; i++) {
                 char path[64];
-                snprintf(path, sizeof(path), "/proc/%ld/status", (long)cur);
-                _cleanup_free_ char *st = NULL;
-                if (emp_read_file(path, 64 * 1024, &st, NULL) < 0)
+                long ppid = 0;
+                if (emp_proc_status_field(cur, "PPid", 10, &ppid) < 0)
                         break;
-                const char *pp = strstr(st, "\nPPid:");
-                pid_t parent = pp ? (pid_t)strtol(pp + 6, NULL, 10) : 0;
+                pid_t parent = (pid_t)ppid;
                 struct stat pns;
                 snprintf(path, sizeof(path), "/proc/%ld/ns/pid", (long)parent);
                 if (parent <= 0 || stat(path, &pns) < 0 || pns.st_ino != ns->st_ino || pns.st_dev != ns->st_dev)

@@ -27,6 +27,7 @@
 #include "udp.h"
 #include "broker_path.h"
 #include "common/cleanup.h"
+#include "common/fs.h"
 #include "daemon.h"
 #include "prompts.h"
 
@@ -161,16 +162,8 @@ static int view_base(pid_t pid, int dirfd, char *buf, size_t size)
 
 static int app_umask(pid_t pid)
 {
-        char path[64], line[128];
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        FILE *f = fopen(path, "re");
-        unsigned mask = 022;
-        if (!f)
-                return mask;
-        while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "Umask: %o", &mask) == 1)
-                        break;
-        fclose(f);
+        long mask = 022;
+        emp_proc_status_field(pid, "Umask", 8, &mask);
         return (int)(mask & 0777);
 }
 

@@ -282,24 +282,6 @@ int emp_net_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 #define PIDFD_THREAD O_EXCL
 #endif
 
-/* The thread group of tid, from /proc/TID/status (kernels before 6.9,
- * which have no PIDFD_THREAD). */
-static pid_t thread_group(pid_t tid)
-{
-        char path[64], buf[1024];
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-        int f = open(path, O_RDONLY | O_CLOEXEC);
-        if (f < 0)
-                return -1;
-        ssize_t n = read(f, buf, sizeof(buf) - 1);
-        close(f);
-        if (n <= 0)
-                return -1;
-        buf[n] = '\0';
-        const char *t = strstr(buf, "\nTgid:");
-        return t ? (pid_t)strtol(t + 6, NULL, 10) : -1;
-}
-
 /* A pidfd for the trapped task: n->pid is a thread id, and any thread of an
  * app may trap (a game's network thread), not only the leader. */
 static int task_pidfd(pid_t tid, bool *ret_exact)
@@ -314,8 +296,12 @@ static int task_pidfd(pid_t tid, bool *ret_exact)
                 /* The process's pidfd: it outlives this thread, so it must
                  * not be kept under the thread's id. */
                 *ret_exact = false;
-                pid_t tgid = thread_group(tid);
-                fd = tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
+                /* The thread group, from /proc/TID/status (kernels before
+                 * 6.9, which have no PIDFD_THREAD). */
+                long tgid = 0;
+                fd = emp_proc_status_field(tid, "Tgid", 10, &tgid) == 0 && tgid > 0
+                             ? (int)syscall(SYS_pidfd_open, (pid_t)tgid, 0)
+                             : (errno = ESRCH, -1);
         }
         return fd < 0 ? -errno : fd;
 }
