@@ -77,11 +77,11 @@ int emp_udp_peer_serve(int sock)
         }
 }
 
-static bool same_endpoint(const struct sockaddr_storage *x, const struct sockaddr_storage *y)
+bool emp_udp_same_endpoint(const struct sockaddr *x, const struct sockaddr *y)
 {
-        if (x->ss_family != y->ss_family)
+        if (x->sa_family != y->sa_family || (x->sa_family != AF_INET && x->sa_family != AF_INET6))
                 return false;
-        if (x->ss_family == AF_INET) {
+        if (x->sa_family == AF_INET) {
                 const struct sockaddr_in *a = (const void *)x, *b = (const void *)y;
                 return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
         }
@@ -97,7 +97,8 @@ static bool is_peer(int fd, const struct emp_udp_peer_request *q)
         socklen_t al = sizeof(a), bl = sizeof(b);
         if (getsockname(fd, (struct sockaddr *)&a, &al) < 0 || getpeername(fd, (struct sockaddr *)&b, &bl) < 0)
                 return false;
-        return same_endpoint(&a, &q->local) && same_endpoint(&b, &q->remote);
+        return emp_udp_same_endpoint((struct sockaddr *)&a, (const struct sockaddr *)&q->local) &&
+               emp_udp_same_endpoint((struct sockaddr *)&b, (const struct sockaddr *)&q->remote);
 }
 
 int emp_udp_peer_request(int sock, const struct sockaddr *local, socklen_t local_len,

@@ -3,6 +3,7 @@
  * namespaces, that makes exactly one kind of socket for empyrad — a UDP peer
  * bound where the app sends (IP_FREEBIND) and connected to the app's socket. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -22,3 +23,6 @@ int emp_udp_peer_serve(int sock);
  * or -errno; -ETIMEDOUT when the factory does not answer within a second. */
 int emp_udp_peer_request(int sock, const struct sockaddr *local, socklen_t local_len,
                          const struct sockaddr *remote, socklen_t remote_len);
+/* Whether two IPv4 or IPv6 addresses name the same address and port (the
+ * rest of the sockaddr, flow and scope, does not count). */
+bool emp_udp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);

@@ -189,7 +189,7 @@ static bool needs_decision(struct emp_broker_box *box, const struct seccomp_noti
                 return false;
         if (app_address(sock, dst.ss_family, false, &app, &app_len) < 0)
                 return true; /* unbound: no pair can exist yet */
-        return !emp_udp_pair_exists(box, (struct sockaddr *)&app, app_len, (struct sockaddr *)&dst, dst_len);
+        return !emp_udp_pair_exists(box, (struct sockaddr *)&app, (struct sockaddr *)&dst);
 }
 
 static bool fast_path(struct emp_broker_box *box, const struct seccomp_notif *n, int fd, const struct name *nm)
@@ -203,7 +203,7 @@ static bool fast_path(struct emp_broker_box *box, const struct seccomp_notif *n,
         struct stat st;
         if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
                 return false;
-        return emp_udp_pair_exists_ino(box, (unsigned long)st.st_ino, (struct sockaddr *)&dst, dst_len);
+        return emp_udp_pair_exists_ino(box, (unsigned long)st.st_ino, (struct sockaddr *)&dst);
 }
 
 /* A send naming destinations. Each destination new to this socket is

@@ -99,25 +99,12 @@ int emp_udp_app_address(const struct sockaddr *bound, socklen_t bound_len, int d
         return 0;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, socklen_t alen, const struct sockaddr *b, socklen_t blen)
-{
-        if (alen != blen || a->ss_family != b->sa_family)
-                return false;
-        if (a->ss_family == AF_INET) {
-                const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
-                return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-        }
-        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a, *y = (const struct sockaddr_in6 *)b;
-        return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-}
-
 /* Lock held. */
-static struct pair *find(struct emp_broker_box *box, const struct sockaddr *app, socklen_t app_len,
-                         const struct sockaddr *dst, socklen_t dst_len)
+static struct pair *find(struct emp_broker_box *box, const struct sockaddr *app, const struct sockaddr *dst)
 {
         for (struct pair *p = relay.pairs; p; p = p->next)
-                if (p->box == box && same_addr(&p->app, p->app_len, app, app_len) &&
-                    same_addr(&p->dst, p->dst_len, dst, dst_len))
+                if (p->box == box && emp_udp_same_endpoint((struct sockaddr *)&p->app, app) &&
+                    emp_udp_same_endpoint((struct sockaddr *)&p->dst, dst))
                         return p;
         return NULL;
 }
@@ -257,11 +244,10 @@ static void relay_init(void)
         pthread_attr_destroy(&at);
 }
 
-bool emp_udp_pair_exists(struct emp_broker_box *box, const struct sockaddr *app, socklen_t app_len,
-                         const struct sockaddr *dst, socklen_t dst_len)
+bool emp_udp_pair_exists(struct emp_broker_box *box, const struct sockaddr *app, const struct sockaddr *dst)
 {
         pthread_rwlock_rdlock(&relay.lock);
-        bool found = find(box, app, app_len, dst, dst_len) != NULL;
+        bool found = find(box, app, dst) != NULL;
         pthread_rwlock_unlock(&relay.lock);
         return found;
 }
@@ -280,13 +266,12 @@ static struct pair *evictable(struct emp_broker_box *box)
         return count >= PAIRS_PER_BOX ? oldest : NULL;
 }
 
-bool emp_udp_pair_exists_ino(struct emp_broker_box *box, unsigned long ino, const struct sockaddr *dst,
-                             socklen_t dst_len)
+bool emp_udp_pair_exists_ino(struct emp_broker_box *box, unsigned long ino, const struct sockaddr *dst)
 {
         bool found = false;
         pthread_rwlock_rdlock(&relay.lock);
         for (struct pair *p = relay.pairs; p && !found; p = p->next)
-                found = p->box == box && p->ino == ino && ino && same_addr(&p->dst, p->dst_len, dst, dst_len);
+                found = p->box == box && p->ino == ino && ino && emp_udp_same_endpoint((struct sockaddr *)&p->dst, dst);
         pthread_rwlock_unlock(&relay.lock);
         return found;
 }
@@ -300,7 +285,7 @@ int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, so
         pthread_rwlock_unlock(&relay.lock);
         if (!running)
                 return -ENETUNREACH;
-        if (emp_udp_pair_exists(box, app, app_len, dst, dst_len))
+        if (emp_udp_pair_exists(box, app, dst))
                 return 0;
         /* The peer sits where the app sends to and talks only with the app's
          * socket: other sockets of the app reach nothing through it. */
@@ -331,7 +316,7 @@ int emp_udp_pair_open(struct emp_broker_box *box, const struct sockaddr *app, so
         memcpy(&p->app, app, app_len);
         memcpy(&p->dst, dst, dst_len);
         pthread_rwlock_wrlock(&relay.lock);
-        if (find(box, app, app_len, dst, dst_len)) {
+        if (find(box, app, dst)) {
                 /* Made meanwhile (a prompt's answer and the broker thread). */
                 pthread_rwlock_unlock(&relay.lock);
                 free(p);

@@ -18,12 +18,10 @@ struct emp_broker_box;
 int emp_udp_app_address(const struct sockaddr *bound, socklen_t bound_len, int dst_family,
                         struct sockaddr_storage *ret, socklen_t *ret_len);
 /* Whether box already has the pair (app, dst). */
-bool emp_udp_pair_exists(struct emp_broker_box *box, const struct sockaddr *app, socklen_t app_len,
-                         const struct sockaddr *dst, socklen_t dst_len);
+bool emp_udp_pair_exists(struct emp_broker_box *box, const struct sockaddr *app, const struct sockaddr *dst);
 /* The fast path's lookup: whether box has a pair for dst made for the app
  * socket with inode ino (as /proc/PID/fd/N shows it). */
-bool emp_udp_pair_exists_ino(struct emp_broker_box *box, unsigned long ino, const struct sockaddr *dst,
-                             socklen_t dst_len);
+bool emp_udp_pair_exists_ino(struct emp_broker_box *box, unsigned long ino, const struct sockaddr *dst);
 /* Make the pair (app, dst) for box, unless it exists: a peer from the box's
  * factory and a host socket connected to dst; ino is the app socket's
  * inode (0: unknown). 0 or -errno. */
