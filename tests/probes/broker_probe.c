@@ -35,6 +35,17 @@ static void first_line(int fd, char *buf, size_t size)
         buf[strcspn(buf, "\n")] = '\0';
 }
 
+/* Open path, read its first line into buf, close: -1 when it cannot be opened. */
+static int open_first_line(const char *path, char *buf, size_t size)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        first_line(fd, buf, size);
+        close(fd);
+        return 0;
+}
+
 static int do_read(const char *path)
 {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -121,16 +132,13 @@ static int do_race_buffer(const char *a, const char *b, const char *c, int n)
         pthread_create(&t, NULL, flipper, NULL);
         int secret = 0, opened = 0, failed = 0;
         for (int i = 0; i < n; i++) {
-                int fd = open(race_buf, O_RDONLY | O_CLOEXEC);
-                if (fd < 0) {
+                char buf[256];
+                if (open_first_line(race_buf, buf, sizeof(buf)) < 0) {
                         failed++;
                         continue;
                 }
-                char buf[256];
-                first_line(fd, buf, sizeof(buf));
                 secret += strncmp(buf, "SECRET", 6) == 0;
                 opened++;
-                close(fd);
         }
         race_stop = 1;
         pthread_join(t, NULL);
@@ -142,16 +150,13 @@ static int do_loop_read(const char *path, int n)
 {
         int secret = 0, granted = 0, failed = 0;
         for (int i = 0; i < n; i++) {
-                int fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0) {
+                char buf[256];
+                if (open_first_line(path, buf, sizeof(buf)) < 0) {
                         failed++;
                         continue;
                 }
-                char buf[256];
-                first_line(fd, buf, sizeof(buf));
                 secret += strncmp(buf, "SECRET", 6) == 0;
                 granted += strncmp(buf, "GRANTED", 7) == 0;
-                close(fd);
         }
         printf("secret=%d granted=%d failed=%d\n", secret, granted, failed);
         return 0;
